@@ -1,0 +1,146 @@
+import datetime
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as django_timezone
+
+
+def validate_timezone_name(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name, such as Europe/Paris.")
+
+
+class UserManager(BaseUserManager):
+    """Used by `createsuperuser` and the admin; the API creates users through accounts.services."""
+
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        from accounts.services import user_create
+
+        return user_create(email=email, password=password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        from accounts.services import user_create
+
+        return user_create(
+            email=email, password=password, is_staff=True, is_superuser=True, **fields
+        )
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    # Guests have no email; stored lower-cased so that login is case-insensitive.
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
+    day_starts_at = models.TimeField(default=datetime.time(0, 0))
+    week_starts_on = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.MONDAY
+    )
+    leaderboard_opt_out = models.BooleanField(default=False)
+    is_guest = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=django_timezone.now)
+    # Every token carries the generation it was issued in; raising it (on a password
+    # change) makes every earlier access and refresh token invalid at once.
+    token_generation = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(week_starts_on__gte=0, week_starts_on__lte=6),
+                name="user_week_starts_on_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_guest=True) | models.Q(email__isnull=False),
+                name="user_email_unless_guest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or f"guest #{self.pk}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def set_password(self, raw_password):
+        # Changing a password revokes every token issued before it (and with them the
+        # open sockets); setting the first one, when a guest claims its account, does not.
+        if self.password and self.has_usable_password():
+            self.token_generation += 1
+        super().set_password(raw_password)
+
+
+class TimerSettings(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="timer_settings"
+    )
+    focus_minutes = models.PositiveSmallIntegerField(
+        default=25, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    short_break_minutes = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    long_break_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    long_break_every = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    auto_start_breaks = models.BooleanField(default=False)
+    auto_start_focus = models.BooleanField(default=False)
+    daily_goal_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+
+    class Meta:
+        verbose_name_plural = "timer settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    focus_minutes__range=(1, 240),
+                    short_break_minutes__range=(1, 240),
+                    long_break_minutes__range=(1, 240),
+                    long_break_every__range=(1, 12),
+                ),
+                name="timer_settings_ranges",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_goal_minutes__isnull=True)
+                | models.Q(daily_goal_minutes__range=(1, 1440)),
+                name="timer_settings_daily_goal_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"settings of {self.user}"
+
+    def planned_seconds_for(self, kind: str) -> int | None:
+        minutes = {
+            "focus": self.focus_minutes,
+            "short_break": self.short_break_minutes,
+            "long_break": self.long_break_minutes,
+        }.get(kind)
+        return None if minutes is None else minutes * 60

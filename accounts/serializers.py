@@ -1,0 +1,93 @@
+"""Input validation and output shapes of the accounts API. No business rules here."""
+
+from django.contrib.auth import password_validation
+from rest_framework import serializers
+
+from accounts.models import TimerSettings, User, validate_timezone_name
+
+HH_MM = "%H:%M"
+
+
+class TimezoneField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("help_text", "An IANA time zone name, such as Europe/Paris.")
+        super().__init__(**kwargs)
+        self.validators.append(validate_timezone_name)
+
+
+class PasswordField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.update(write_only=True, trim_whitespace=False, max_length=128)
+        kwargs.setdefault("help_text", password_validation.password_validators_help_text_html())
+        kwargs.setdefault("style", {"input_type": "password"})
+        super().__init__(**kwargs)
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    timezone = TimezoneField(required=False)
+    day_starts_at = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "timezone",
+            "day_starts_at",
+            "week_starts_on",
+            "is_guest",
+            "leaderboard_opt_out",
+        ]
+        read_only_fields = ["id", "email", "is_guest"]
+
+
+class TimerSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimerSettings
+        fields = [
+            "focus_minutes",
+            "short_break_minutes",
+            "long_break_minutes",
+            "long_break_every",
+            "auto_start_breaks",
+            "auto_start_focus",
+            "daily_goal_minutes",
+        ]
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = PasswordField()
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    timezone = TimezoneField(required=False)
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = PasswordField()
+
+
+class ClaimInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = PasswordField()
+
+
+class RefreshTokenInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class UserWithTokensSerializer(serializers.Serializer):
+    user = ProfileSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class UserOnlySerializer(serializers.Serializer):
+    user = ProfileSerializer()

@@ -1,0 +1,222 @@
+"""Every change to accounts, profiles and timer settings goes through these functions."""
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import TimerSettings, User
+from accounts.tokens import token_is_current, token_pair_for
+from pomodoro.exceptions import InvalidCredentials, TokenNotValid
+from sessions_app.services import event_record
+
+
+def _normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise ValidationError({"password": list(error.messages)}) from error
+
+
+def _ensure_email_free(email: str, *, except_user: User | None = None) -> None:
+    taken = User.objects.filter(email=email)
+    if except_user is not None:
+        taken = taken.exclude(pk=except_user.pk)
+    if taken.exists():
+        raise ValidationError({"email": ["An account with this email already exists."]})
+
+
+@transaction.atomic
+def user_create(
+    *, email: str | None, password: str | None, is_guest: bool = False, **fields: Any
+) -> User:
+    """A user and its timer settings, created together. No password checks: see user_register."""
+    user = User(email=_normalize_email(email) if email else None, is_guest=is_guest, **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    TimerSettings.objects.create(user=user)
+    return user
+
+
+def user_register(
+    *, email: str, password: str, display_name: str = "", timezone: str = "UTC"
+) -> tuple[User, dict[str, str]]:
+    """A new account and its first token pair. Password validators apply."""
+    email = _normalize_email(email)
+    candidate = User(email=email, display_name=display_name)
+    _validate_password(password, candidate)
+    _ensure_email_free(email)
+    try:
+        with transaction.atomic():
+            user = user_create(
+                email=email, password=password, display_name=display_name, timezone=timezone
+            )
+    except IntegrityError as error:  # a concurrent registration took the email first
+        raise ValidationError({"email": ["An account with this email already exists."]}) from error
+    return user, token_pair_for(user)
+
+
+def guest_create() -> tuple[User, dict[str, str]]:
+    """An account with no email, usable at once; it can be claimed later."""
+    user = user_create(
+        email=None,
+        password=None,
+        is_guest=True,
+        display_name=f"Guest {secrets.token_hex(3)}",
+    )
+    return user, token_pair_for(user)
+
+
+def guest_claim(*, user: User, email: str, password: str) -> User:
+    """Turns a guest into a normal account in place, so everything it tracked stays its own."""
+    if not user.is_guest:
+        raise ValidationError({"non_field_errors": ["This account is not a guest account."]})
+    email = _normalize_email(email)
+    user.email = email
+    _validate_password(password, user)
+    _ensure_email_free(email, except_user=user)
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+            if not user.is_guest:
+                raise ValidationError(
+                    {"non_field_errors": ["This account is not a guest account."]}
+                )
+            user.email = email
+            user.is_guest = False
+            user.set_password(password)
+            user.save(update_fields=["email", "is_guest", "password", "token_generation"])
+            event_record(user=user, type="profile.updated", data={"profile": profile_data(user)})
+    except IntegrityError as error:
+        raise ValidationError({"email": ["An account with this email already exists."]}) from error
+    return user
+
+
+def auth_login(*, email: str, password: str, request=None) -> dict[str, str]:
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return token_pair_for(user)
+
+
+def _valid_refresh_token(raw_token: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw_token)
+    except TokenError as error:
+        raise TokenNotValid(str(error)) from error
+
+
+def auth_refresh(*, refresh: str) -> dict[str, str]:
+    """Consumes the refresh token and issues a new pair (rotation).
+
+    simplejwt's own rotation checks the blacklist and then inserts into it, so two
+    concurrent refreshes with one token can both pass. Here the consumption is the
+    insert itself: BlacklistedToken.token is unique, so exactly one caller wins.
+    """
+    token = _valid_refresh_token(refresh)
+    try:
+        with transaction.atomic():
+            outstanding = OutstandingToken.objects.select_related("user").get(jti=token["jti"])
+            BlacklistedToken.objects.create(token=outstanding)
+            user = outstanding.user
+            if user is None or not token_is_current(token, user):
+                raise TokenNotValid("The token was revoked.")
+            return token_pair_for(user)
+    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
+        raise TokenNotValid("Token is blacklisted") from error
+
+
+def auth_logout(*, refresh: str) -> None:
+    """Blacklists the refresh token, so it cannot be refreshed again."""
+    token = _valid_refresh_token(refresh)
+    try:
+        with transaction.atomic():
+            outstanding = OutstandingToken.objects.get(jti=token["jti"])
+            BlacklistedToken.objects.create(token=outstanding)
+    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
+        raise TokenNotValid("Token is blacklisted") from error
+
+
+def profile_data(user: User) -> dict:
+    from accounts.serializers import ProfileSerializer
+
+    return ProfileSerializer(user).data
+
+
+def settings_data(timer_settings: TimerSettings) -> dict:
+    from accounts.serializers import TimerSettingsSerializer
+
+    return TimerSettingsSerializer(timer_settings).data
+
+
+PROFILE_FIELDS = {
+    "display_name",
+    "timezone",
+    "day_starts_at",
+    "week_starts_on",
+    "leaderboard_opt_out",
+}
+
+
+@transaction.atomic
+def profile_update(*, user: User, **changes: Any) -> User:
+    """Applies validated profile changes; records `profile.updated` when anything changed."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    if not changed:
+        return user
+    for name in changed:
+        setattr(user, name, changes[name])
+    user.save(update_fields=changed)
+    event_record(user=user, type="profile.updated", data={"profile": profile_data(user)})
+    return user
+
+
+@transaction.atomic
+def timer_settings_update(*, user: User, **changes: Any) -> TimerSettings:
+    """Applies validated settings changes; records `settings.updated` when anything changed."""
+    timer_settings = TimerSettings.objects.select_for_update(no_key=True).get(user=user)
+    changed = [name for name, value in changes.items() if getattr(timer_settings, name) != value]
+    if not changed:
+        return timer_settings
+    for name in changed:
+        setattr(timer_settings, name, changes[name])
+    timer_settings.full_clean()
+    timer_settings.save(update_fields=changed)
+    event_record(
+        user=user, type="settings.updated", data={"settings": settings_data(timer_settings)}
+    )
+    return timer_settings
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """A new password; every token issued before it stops working."""
+    _validate_password(password, user)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user.set_password(password)
+    user.save(update_fields=["password", "token_generation"])
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> User:
+    User.objects.filter(pk=user.pk).update(is_active=is_active)
+    user.is_active = is_active
+    return user

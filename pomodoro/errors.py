@@ -1,0 +1,161 @@
+"""One error shape: every 4xx/5xx on the API is application/problem+json (RFC 9457).
+
+The body always has `status`, `code`, `title` and `detail`; validation errors add
+`errors` ({field: [messages]}); domain errors may add members of their own (such as
+`active_session`). Rendering an error also marks the open transaction for rollback,
+so a rejected request changes nothing.
+"""
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from pomodoro.exceptions import DomainError
+
+logger = logging.getLogger("pomodoro.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# DRF's own exception codes, renamed to the codes of the API contract.
+CONTRACT_CODES = {
+    drf_exceptions.ValidationError: "invalid",
+    drf_exceptions.ParseError: "invalid",
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "token_not_valid",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "throttled",
+}
+
+
+def problem_body(*, status: int, code: str, detail: str, title: str | None = None, **extra) -> dict:
+    body = {
+        "type": "about:blank",
+        "status": status,
+        "code": code,
+        "title": title or HTTPStatus(status).phrase,
+        "detail": detail,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(status: int, code: str, detail: str, **extra) -> JsonResponse:
+    """A problem+json response for plain Django views (outside DRF)."""
+    return JsonResponse(
+        problem_body(status=status, code=code, detail=detail, **extra),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _as_api_exception(exc: Exception) -> drf_exceptions.APIException | None:
+    if isinstance(exc, drf_exceptions.APIException):
+        return exc
+    if isinstance(exc, Http404):
+        return drf_exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf_exceptions.PermissionDenied()
+    if isinstance(exc, TokenError):
+        return InvalidToken(str(exc))
+    return None
+
+
+def _contract_code(exc: drf_exceptions.APIException) -> str:
+    if isinstance(exc, DomainError):
+        return exc.default_code
+    for exception_class in type(exc).__mro__:
+        if exception_class in CONTRACT_CODES:
+            return CONTRACT_CODES[exception_class]
+    return str(exc.default_code)
+
+
+def _detail_text(detail) -> str:
+    if isinstance(detail, str):
+        return str(detail)
+    if isinstance(detail, dict) and "detail" in detail:
+        return str(detail["detail"])
+    return ""
+
+
+def problem_for_exception(exc: Exception) -> tuple[dict, dict[str, str]]:
+    """The problem body and headers for any exception (unknown ones become a 500)."""
+    api_exception = _as_api_exception(exc)
+    if api_exception is None:
+        logger.error("unhandled exception", exc_info=exc)
+        body = problem_body(
+            status=500, code="server_error", detail="Something went wrong on our side."
+        )
+        return body, {}
+
+    status = api_exception.status_code
+    code = _contract_code(api_exception)
+    headers: dict[str, str] = {}
+    if getattr(api_exception, "auth_header", None):
+        headers["WWW-Authenticate"] = api_exception.auth_header
+    if getattr(api_exception, "wait", None) is not None:
+        headers["Retry-After"] = str(max(1, int(api_exception.wait + 0.999)))
+
+    extra: dict = {}
+    if code == "invalid":
+        detail = api_exception.detail
+        if isinstance(api_exception, drf_exceptions.ParseError):
+            extra["errors"] = {"non_field_errors": [str(detail)]}
+            text = str(detail)
+        else:
+            if isinstance(detail, list):
+                detail = {"non_field_errors": detail}
+            extra["errors"] = detail
+            text = "Some of the submitted values are not valid."
+    else:
+        text = _detail_text(api_exception.detail) or str(api_exception.default_detail)
+    title = getattr(api_exception, "title", None)
+    if isinstance(api_exception, DomainError):
+        extra.update(api_exception.extra)
+    body = problem_body(status=status, code=code, detail=text, title=title, **extra)
+    return body, headers
+
+
+def problem_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: renders every error as problem+json and rolls back."""
+    body, headers = problem_for_exception(exc)
+    set_rollback()
+    response = Response(body, status=body["status"], headers=headers)
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Catch-all for unknown paths under /api/, so they answer problem+json, not HTML."""
+    return problem_response(404, "not_found", "No such endpoint. Paths end with a slash.")
+
+
+class ApiProblemMiddleware:
+    """Turns an exception escaping a non-DRF view under /api/ into a problem+json 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith("/api/"):
+            return None
+        body, headers = problem_for_exception(exception)
+        response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+        for name, value in headers.items():
+            response[name] = value
+        return response

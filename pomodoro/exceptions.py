@@ -1,0 +1,70 @@
+"""Domain errors. Each maps to one status and one stable `code` of the API contract."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class DomainError(APIException):
+    """Base of the product's own errors; `extra` lands as extra members of the problem body."""
+
+    title = "Error"
+
+    def __init__(self, detail: str | None = None, *, extra: dict | None = None):
+        super().__init__(detail=detail, code=self.default_code)
+        self.extra = extra or {}
+
+
+class ActiveSessionExists(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "active_session_exists"
+    default_detail = "Another session is already running or paused. Stop it first."
+    title = "Active session exists"
+
+
+class InvalidTransition(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_transition"
+    default_detail = "This action is not allowed in the session's current state."
+    title = "Invalid transition"
+
+
+class Overlap(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "overlap"
+    default_detail = "This time overlaps another session."
+    title = "Overlapping session"
+
+
+class VersionMismatch(DomainError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "version_mismatch"
+    default_detail = "The session has changed since you read it."
+    title = "Version mismatch"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request."
+    title = "Idempotency key reused"
+
+
+class IdempotencyInProgress(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_in_progress"
+    default_detail = "A request with this Idempotency-Key is still being processed."
+    title = "Request in progress"
+
+
+class InvalidCredentials(DomainError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "not_authenticated"
+    default_detail = "The email or password is wrong."
+    title = "Not authenticated"
+
+
+class TokenNotValid(DomainError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "token_not_valid"
+    default_detail = "The token is invalid, expired or revoked."
+    title = "Token not valid"

@@ -1,0 +1,31 @@
+from rest_framework.pagination import CursorPagination
+
+
+class StableCursorPagination(CursorPagination):
+    """Cursor pages: stable under concurrent inserts, constant cost however deep the page.
+
+    Answers `{"results": [...], "next": url|null, "previous": url|null}` as the contract says.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+    def get_paginated_response(self, data):
+        from rest_framework.response import Response
+
+        return Response(
+            {"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "results": schema,
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+            },
+        }

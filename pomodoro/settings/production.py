@@ -1,0 +1,39 @@
+"""Production settings: base.py, tightened. Refuses to start without real secrets."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from pomodoro.settings.base import *  # noqa: F403
+from pomodoro.settings.base import (
+    DEVELOPMENT_JWT_SIGNING_KEY,
+    DEVELOPMENT_SECRET_KEY,
+    SECRET_KEY,
+    SIMPLE_JWT,
+    env_bool,
+    env_int,
+    env_list,
+)
+
+DEBUG = False
+
+if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
+if SIMPLE_JWT["SIGNING_KEY"] in ("", DEVELOPMENT_JWT_SIGNING_KEY, SECRET_KEY):
+    raise ImproperlyConfigured("Set JWT_SIGNING_KEY to its own secret, not SECRET_KEY.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set ALLOWED_HOSTS to the host names this service answers to.")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405

@@ -1,0 +1,19 @@
+"""Test settings: base.py, only faster."""
+
+from pomodoro.settings.base import *  # noqa: F403
+from pomodoro.settings.base import DATABASES, REDIS_KEY_PREFIX, REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Concurrency tests open connections from many threads and close them at once;
+# plain connections make that simpler to reason about than a pool per test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].pop("OPTIONS", None)
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:test:asgi"},
+        }
+    }

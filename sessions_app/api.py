@@ -1,0 +1,402 @@
+"""HTTP endpoints of projects, tasks, sessions and events: validate, call, serialize."""
+
+import functools
+import re
+
+from django.conf import settings
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
+from pomodoro.pagination import StableCursorPagination
+from pomodoro.schema import invalid, problem
+from sessions_app import selectors, services
+from sessions_app.serializers import (
+    EventFilterInput,
+    EventPageSerializer,
+    EventSerializer,
+    NextStepSerializer,
+    ProjectSerializer,
+    SessionCreateInput,
+    SessionFilterInput,
+    SessionLogInput,
+    SessionSerializer,
+    SessionUpdateInput,
+    TaskFilterInput,
+    TaskSerializer,
+)
+
+
+def _valid(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Idempotency-Key -------------------------------------------------------------
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Up to 128 characters. A retry with the same key within 24 hours answers the first "
+        "answer again and changes nothing."
+    ),
+)
+REPLAYED_HEADERS = ("ETag", "Location")
+
+
+def idempotent(view_method):
+    """Makes a POST honour the Idempotency-Key header.
+
+    The key is claimed (committed) before the work, so a concurrent retry answers 409
+    idempotency_in_progress. The answer is stored in the same transaction as the change
+    it describes; an error answer is stored after its rollback, so a retry gets it
+    again; an unexpected failure frees the key.
+    """
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        if not 1 <= len(key) <= 128:
+            raise ValidationError({"Idempotency-Key": ["Must be 1 to 128 characters."]})
+        fingerprint = services.request_fingerprint(
+            method=request.method, path=request.path, body=request.data
+        )
+        claim = services.idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)
+        if claim.replay is not None:
+            replay = claim.replay
+            response = Response(replay.response_body, status=replay.response_status)
+            for name, value in replay.response_headers.items():
+                response[name] = value
+            if replay.response_status >= 400:
+                response.content_type = PROBLEM_CONTENT_TYPE
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            with transaction.atomic():
+                response = view_method(self, request, *args, **kwargs)
+                headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
+                services.idempotency_complete(
+                    record=claim.record,
+                    status=response.status_code,
+                    body=response.data,
+                    headers=headers,
+                )
+            return response
+        except APIException as error:
+            body, headers = problem_for_exception(error)
+            services.idempotency_complete(
+                record=claim.record, status=body["status"], body=body, headers=headers
+            )
+            raise
+        except BaseException:
+            services.idempotency_release(record=claim.record)
+            raise
+
+    return wrapper
+
+
+# --- Projects and tasks ------------------------------------------------------------
+
+
+def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
+    paginator = StableCursorPagination()
+    paginator.ordering = ordering
+    return paginator
+
+
+@extend_schema(tags=["projects"])
+class ProjectViewSet(viewsets.ViewSet):
+    @extend_schema(responses={200: ProjectSerializer(many=True)})
+    def list(self, request):
+        paginator = cursor_paginator()
+        page = paginator.paginate_queryset(
+            selectors.project_list(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(ProjectSerializer(page, many=True).data)
+
+    @extend_schema(request=ProjectSerializer, responses={201: ProjectSerializer, 400: invalid()})
+    def create(self, request):
+        project = services.project_create(
+            user=request.user, **_valid(ProjectSerializer, request.data)
+        )
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ProjectSerializer, 404: problem("No such project.")})
+    def retrieve(self, request, pk: int):
+        return Response(
+            ProjectSerializer(selectors.project_get(user=request.user, project_id=pk)).data
+        )
+
+    @extend_schema(
+        request=ProjectSerializer,
+        responses={200: ProjectSerializer, 400: invalid(), 404: problem("No such project.")},
+    )
+    def partial_update(self, request, pk: int):
+        changes = _valid(ProjectSerializer, request.data, partial=True)
+        project = services.project_update(user=request.user, project_id=pk, **changes)
+        return Response(ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None, 404: problem("No such project.")})
+    def destroy(self, request, pk: int):
+        services.project_delete(user=request.user, project_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["tasks"])
+class TaskViewSet(viewsets.ViewSet):
+    def _task_data(self, request, tasks) -> list[dict]:
+        tasks = selectors.task_list_with_focus(user=request.user, tasks=list(tasks))
+        return TaskSerializer(tasks, many=True).data
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("archived", OpenApiTypes.BOOL),
+            OpenApiParameter("project", OpenApiTypes.INT),
+        ],
+        responses={200: TaskSerializer(many=True)},
+    )
+    def list(self, request):
+        filters = _valid(TaskFilterInput, request.query_params)
+        paginator = cursor_paginator()
+        page = paginator.paginate_queryset(
+            selectors.task_list(user=request.user, **filters), request, view=self
+        )
+        return paginator.get_paginated_response(self._task_data(request, page))
+
+    @extend_schema(
+        request=TaskSerializer,
+        responses={201: TaskSerializer, 400: invalid(), 404: problem("No such project.")},
+    )
+    def create(self, request):
+        task = services.task_create(user=request.user, **_valid(TaskSerializer, request.data))
+        return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: TaskSerializer, 404: problem("No such task.")})
+    def retrieve(self, request, pk: int):
+        task = selectors.task_get(user=request.user, task_id=pk)
+        return Response(self._task_data(request, [task])[0])
+
+    @extend_schema(
+        request=TaskSerializer,
+        responses={200: TaskSerializer, 400: invalid(), 404: problem("No such task or project.")},
+    )
+    def partial_update(self, request, pk: int):
+        changes = _valid(TaskSerializer, request.data, partial=True)
+        task = services.task_update(user=request.user, task_id=pk, **changes)
+        return Response(self._task_data(request, [task])[0])
+
+    @extend_schema(responses={204: None, 404: problem("No such task.")})
+    def destroy(self, request, pk: int):
+        services.task_delete(user=request.user, task_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Sessions ----------------------------------------------------------------------
+
+SESSION_NOT_FOUND = problem("No such session (`not_found`).")
+TRANSITION_CONFLICT = problem("The state does not allow this action (`invalid_transition`).")
+
+
+def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
+    response = Response(SessionSerializer(session).data, status=status_code)
+    response["ETag"] = f'"{session.version}"'
+    return response
+
+
+IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def expected_version(request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = IF_MATCH.match(header)
+    if match is None:
+        raise ValidationError({"If-Match": ['Send the ETag you read, such as "3".']})
+    return int(match.group(1))
+
+
+@extend_schema(tags=["sessions"])
+class SessionViewSet(viewsets.ViewSet):
+    @extend_schema(
+        parameters=[
+            SessionFilterInput,
+            OpenApiParameter("from", OpenApiTypes.DATETIME),
+            OpenApiParameter("to", OpenApiTypes.DATETIME),
+        ],
+        responses={200: SessionSerializer(many=True), 400: invalid()},
+        summary="History, newest first",
+    )
+    def list(self, request):
+        filters = _valid(SessionFilterInput, request.query_params)
+        services.session_settle_due(user=request.user)
+        start, end = filters.pop("from", None), filters.pop("to", None)
+        if "period" in filters:
+            start, end = selectors.period_range(
+                user=request.user, period=filters.pop("period"), day=filters.pop("date", None)
+            )
+        sessions = selectors.session_list(user=request.user, start=start, end=end, **filters)
+        paginator = cursor_paginator(ordering=("-started_at", "-id"))
+        page = paginator.paginate_queryset(sessions, request, view=self)
+        return paginator.get_paginated_response(SessionSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=SessionCreateInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: SessionSerializer,
+            400: invalid(),
+            404: problem("No such task."),
+            409: problem("Another session is active (`active_session_exists`)."),
+        },
+        summary="Create a session (running unless start is false)",
+    )
+    @idempotent
+    def create(self, request):
+        session = services.session_create(
+            user=request.user, **_valid(SessionCreateInput, request.data)
+        )
+        return session_response(session, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: SessionSerializer, 404: SESSION_NOT_FOUND})
+    def retrieve(self, request, pk: int):
+        services.session_settle_due(user=request.user)
+        return session_response(selectors.session_get(user=request.user, session_id=pk))
+
+    @extend_schema(
+        request=SessionUpdateInput,
+        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses={
+            200: SessionSerializer,
+            400: invalid(),
+            404: SESSION_NOT_FOUND,
+            412: problem("The version differs from If-Match (`version_mismatch`)."),
+        },
+    )
+    def partial_update(self, request, pk: int):
+        changes = _valid(SessionUpdateInput, request.data)
+        session = services.session_update(
+            user=request.user,
+            session_id=pk,
+            expected_version=expected_version(request),
+            **changes,
+        )
+        return session_response(session)
+
+    @extend_schema(responses={204: None, 404: SESSION_NOT_FOUND})
+    def destroy(self, request, pk: int):
+        services.session_delete(user=request.user, session_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        responses={
+            200: SessionSerializer,
+            204: OpenApiResponse(description="No session is active."),
+        },
+        summary="The active session, if any",
+    )
+    @action(detail=False, methods=["get"])
+    def active(self, request):
+        services.session_settle_due(user=request.user)
+        session = selectors.session_active(user=request.user)
+        if session is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return session_response(session)
+
+    def _transition(self, request, service, pk: int) -> Response:
+        return session_response(service(user=request.user, session_id=pk))
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
+        summary="Paused to running",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def start(self, request, pk: int):
+        return self._transition(request, services.session_start, pk)
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
+        summary="Running to paused",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pause(self, request, pk: int):
+        return self._transition(request, services.session_pause, pk)
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: SessionSerializer, 404: SESSION_NOT_FOUND},
+        summary="End now: completed if the planned length was reached, else interrupted",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def stop(self, request, pk: int):
+        return self._transition(request, services.session_stop, pk)
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
+        summary="End as interrupted and answer a fresh paused session like it",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reset(self, request, pk: int):
+        _, fresh = services.session_reset(user=request.user, session_id=pk)
+        return session_response(fresh, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SessionLogInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: SessionSerializer,
+            400: invalid(),
+            404: problem("No such task."),
+            409: problem("Overlaps another session (`overlap`)."),
+        },
+        summary="Record past time as a finished manual session",
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def log(self, request):
+        session = services.session_log(user=request.user, **_valid(SessionLogInput, request.data))
+        return session_response(session, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
+    @action(detail=False, methods=["get"], url_path="next")
+    def next_step(self, request):
+        services.session_settle_due(user=request.user)
+        step = selectors.cycle_next(user=request.user)
+        return Response(NextStepSerializer(step).data)
+
+
+class EventListView(APIView):
+    @extend_schema(
+        parameters=[EventFilterInput],
+        responses={200: EventPageSerializer, 400: invalid()},
+        tags=["events"],
+        summary="Events after a seq, oldest first (at most 500 a call)",
+    )
+    def get(self, request):
+        after = _valid(EventFilterInput, request.query_params)["after"]
+        events, last_seq = selectors.event_list(
+            user=request.user, after=after, limit=settings.EVENTS_PAGE_SIZE
+        )
+        return Response({"results": EventSerializer(events, many=True).data, "last_seq": last_seq})

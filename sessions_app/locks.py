@@ -1,0 +1,41 @@
+"""Every row lock of the timer engine, in one place.
+
+Lock order, always: the user row (only where new time is claimed: create, log),
+then session rows in primary-key order, then the user's event stream row (taken
+last, by event_record, just before commit). Nothing waits for a lock while
+holding the event stream row, so no cycle can form.
+
+FOR NO KEY UPDATE (no_key=True), not FOR UPDATE: the plain form would also block
+inserts of segments and events, which reference these rows with foreign keys.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from sessions_app.models import Session, Task
+
+
+def locked_user(user_id: int):
+    """Serializes a user's operations that claim new time (creating and logging sessions)."""
+    return get_user_model().objects.select_for_update(no_key=True).only("pk").get(pk=user_id)
+
+
+def locked_sessions() -> QuerySet[Session]:
+    return (
+        Session.objects.select_for_update(no_key=True)
+        .filter(deleted_at__isnull=True)
+        .order_by("pk")
+    )
+
+
+def due_sessions_skipping_locked() -> QuerySet[Session]:
+    """Running sessions for the timer worker; rows another worker holds are skipped, not awaited."""
+    return (
+        Session.objects.select_for_update(no_key=True, skip_locked=True)
+        .filter(state=Session.State.RUNNING, deleted_at__isnull=True, target_end_at__isnull=False)
+        .order_by("pk")
+    )
+
+
+def locked_tasks() -> QuerySet[Task]:
+    return Task.objects.select_for_update(no_key=True).filter(deleted_at__isnull=True)

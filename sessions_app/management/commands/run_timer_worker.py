@@ -1,0 +1,73 @@
+"""The timer worker: completes sessions that reached their planned length, so that
+completion events (and auto-started breaks) go out with no client connected."""
+
+import logging
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from sessions_app.models import Session
+from sessions_app.services import idempotency_purge_expired, sessions_complete_due
+
+logger = logging.getLogger("pomodoro.worker")
+
+PURGE_EVERY_SECONDS = 3600
+
+
+class Command(BaseCommand):
+    help = "Completes due timer sessions within a second of their target. Run one or more."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.25,
+            help="Seconds between polls when nothing is due soon (default 0.25).",
+        )
+        parser.add_argument("--batch", type=int, default=200, help="Sessions per transaction.")
+        parser.add_argument(
+            "--once", action="store_true", help="Complete what is due now, then exit."
+        )
+
+    def handle(self, *args, interval: float, batch: int, once: bool, **options):
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        last_purge = 0.0
+        logger.info("timer worker started", extra={"interval": interval, "batch": batch})
+        while not self.stopping:
+            close_old_connections()
+            try:
+                completed = sessions_complete_due(limit=batch)
+                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
+                    idempotency_purge_expired()
+                    last_purge = time.monotonic()
+            except Exception:
+                # A database that went away comes back; the worker must outlive it.
+                logger.exception("timer worker batch failed; retrying")
+                completed = 0
+                time.sleep(1)
+            if once:
+                self.stdout.write(f"completed {completed} session(s)")
+                return
+            if completed < batch:
+                time.sleep(self._pause(interval))
+        logger.info("timer worker stopped")
+
+    def _pause(self, interval: float) -> float:
+        """Sleeps until the next target if it is sooner than the interval."""
+        next_target = (
+            Session.objects.filter(state=Session.State.RUNNING, target_end_at__isnull=False)
+            .order_by("target_end_at")
+            .values_list("target_end_at", flat=True)
+            .first()
+        )
+        if next_target is None:
+            return interval
+        return min(max((next_target - timezone.now()).total_seconds(), 0.0), interval)
+
+    def _stop(self, signum, frame):
+        self.stopping = True

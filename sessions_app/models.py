@@ -1,0 +1,279 @@
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+MAX_PLANNED_SECONDS = 24 * 3600
+
+
+class Project(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=1000, blank=True)
+    color = models.CharField(
+        max_length=7,
+        default="#e5533d",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #e5533d.")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "id"],
+                name="project_user_live",
+                condition=Q(deleted_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    title = models.CharField(max_length=200)
+    daily_goal_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Soft delete: the task leaves lists, its sessions keep their time in history.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "id"], name="task_user_live", condition=Q(deleted_at__isnull=True)
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_goal_minutes__isnull=True)
+                | Q(daily_goal_minutes__range=(1, 1440)),
+                name="task_daily_goal_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Session(models.Model):
+    """One timed run. Running time is the sum of its segments; see sessions_app.services."""
+
+    class Kind(models.TextChoices):
+        FOCUS = "focus"
+        SHORT_BREAK = "short_break"
+        LONG_BREAK = "long_break"
+        STOPWATCH = "stopwatch"
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        INTERRUPTED = "interrupted"
+
+    class Source(models.TextChoices):
+        TIMER = "timer"
+        MANUAL = "manual"
+
+    ACTIVE_STATES = (State.RUNNING, State.PAUSED)
+    ENDED_STATES = (State.COMPLETED, State.INTERRUPTED)
+    # Kinds whose running time is focus time in every report.
+    FOCUS_KINDS = (Kind.FOCUS, Kind.STOPWATCH)
+    BREAK_KINDS = (Kind.SHORT_BREAK, Kind.LONG_BREAK)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FOCUS)
+    state = models.CharField(max_length=16, choices=State.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TIMER)
+    name = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=2000, blank=True)
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    # Null for a stopwatch, which counts up with no planned length.
+    planned_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # When the session was opened (created running, or created paused and not yet run).
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Set while running and planned: the moment the planned length is reached.
+    target_end_at = models.DateTimeField(null=True, blank=True)
+    # Derived from the segments and kept with them in every transition, so that a
+    # session can be shown without reading its segments: the total of the closed
+    # segments, and the start of the open one while running.
+    closed_running_time = models.DurationField(default=datetime.timedelta)
+    running_since = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The database itself holds "at most one active session per user", so it
+            # holds even for a code path that forgot to lock.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state__in=["running", "paused"], deleted_at__isnull=True),
+                name="one_active_session_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="session_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state="running", running_since__isnull=False, ended_at__isnull=True)
+                    | Q(state="paused", running_since__isnull=True, ended_at__isnull=True)
+                    | Q(
+                        state__in=["completed", "interrupted"],
+                        running_since__isnull=True,
+                        ended_at__isnull=False,
+                    )
+                ),
+                name="session_state_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="stopwatch", planned_seconds__isnull=True)
+                | (
+                    ~Q(kind="stopwatch")
+                    & Q(planned_seconds__gte=1, planned_seconds__lte=MAX_PLANNED_SECONDS)
+                ),
+                name="session_planned_by_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-started_at", "-id"],
+                name="session_history",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["target_end_at"], name="session_due", condition=Q(state="running")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    def elapsed(self, at: datetime.datetime) -> datetime.timedelta:
+        """Running time up to `at` (pauses excluded)."""
+        if self.running_since is None:
+            return self.closed_running_time
+        return self.closed_running_time + max(at - self.running_since, datetime.timedelta(0))
+
+    def elapsed_seconds(self, at: datetime.datetime) -> int:
+        return int(self.elapsed(at).total_seconds())
+
+    def remaining_seconds(self, at: datetime.datetime) -> int | None:
+        if self.planned_seconds is None:
+            return None
+        return max(self.planned_seconds - self.elapsed_seconds(at), 0)
+
+    def planned_length_reached(self, at: datetime.datetime) -> bool:
+        return self.planned_seconds is not None and self.elapsed(at) >= datetime.timedelta(
+            seconds=self.planned_seconds
+        )
+
+    def is_due(self, at: datetime.datetime) -> bool:
+        """Running and past the planned length: it completed at target_end_at."""
+        return (
+            self.state == self.State.RUNNING
+            and self.target_end_at is not None
+            and (self.target_end_at <= at)
+        )
+
+
+class SessionSegment(models.Model):
+    """A stretch of running time. The open segment of a running session has no end."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="segments")
+    # Copied from the session so that reports can scan a user's time by range directly.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_segment_per_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="segment_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "started_at"], name="segment_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} to {self.ended_at or 'now'}"
+
+
+class EventStream(models.Model):
+    """The per-user counter that hands out gapless event sequence numbers."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"events of user {self.user_id} up to {self.last_seq}"
+
+
+class Event(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "seq"], name="event_user_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type}"
+
+    def as_message(self) -> dict:
+        return {"seq": self.seq, "type": self.type, "at": self.at.isoformat(), "data": self.data}
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST with an Idempotency-Key, kept for 24 hours."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

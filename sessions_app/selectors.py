@@ -1,0 +1,169 @@
+"""Reads of projects, tasks, sessions and events. Nothing here writes."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from accounts import timeframes
+from accounts.models import TimerSettings, User
+from sessions_app.models import Event, EventStream, Project, Session, SessionSegment, Task
+
+
+def project_list(*, user: User) -> QuerySet[Project]:
+    return Project.objects.filter(user=user, deleted_at__isnull=True)
+
+
+def project_get(*, user: User, project_id: int) -> Project:
+    project = project_list(user=user).filter(pk=project_id).first()
+    if project is None:
+        raise NotFound("No such project.")
+    return project
+
+
+def task_list(
+    *, user: User, archived: bool | None = None, project: int | None = None
+) -> QuerySet[Task]:
+    tasks = Task.objects.filter(user=user, deleted_at__isnull=True).select_related("project")
+    if archived is not None:
+        tasks = tasks.filter(archived=archived)
+    if project is not None:
+        tasks = tasks.filter(project_id=project)
+    return tasks
+
+
+def task_get(*, user: User, task_id: int) -> Task:
+    task = task_list(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("No such task.")
+    return task
+
+
+def _overlap(
+    start: datetime.datetime, end: datetime.datetime, lo: datetime.datetime, hi: datetime.datetime
+) -> datetime.timedelta:
+    return max(min(end, hi) - max(start, lo), datetime.timedelta(0))
+
+
+def task_list_with_focus(
+    *, user: User, tasks: list[Task], now: datetime.datetime | None = None
+) -> list[Task]:
+    """Sets `today_focus_seconds` on each task: its focus and stopwatch time in the user's
+    current day, with one query for the whole list. A running session counts up to now,
+    and never past its target (it completed there, whether or not anyone noticed yet)."""
+    now = now or timezone.now()
+    day_start, day_end = timeframes.period_bounds(user, "day", timeframes.today(user, now))
+    seconds = {task.pk: datetime.timedelta(0) for task in tasks}
+    if seconds:
+        segments = (
+            SessionSegment.objects.filter(
+                session__task_id__in=list(seconds),
+                session__deleted_at__isnull=True,
+                session__kind__in=Session.FOCUS_KINDS,
+                started_at__lt=day_end,
+            )
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=day_start))
+            .values_list("session__task_id", "started_at", "ended_at", "session__target_end_at")
+        )
+        for task_id, started_at, ended_at, target_end_at in segments:
+            end = ended_at or min(now, target_end_at or now)
+            seconds[task_id] += _overlap(started_at, end, day_start, day_end)
+    for task in tasks:
+        task.today_focus_seconds = int(seconds[task.pk].total_seconds())
+    return tasks
+
+
+def session_get(*, user: User, session_id: int) -> Session:
+    session = Session.objects.filter(pk=session_id, user=user, deleted_at__isnull=True).first()
+    if session is None:
+        raise NotFound("No such session.")
+    return session
+
+
+def session_active(*, user: User) -> Session | None:
+    return Session.objects.filter(
+        user=user, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
+    ).first()
+
+
+def session_list(
+    *,
+    user: User,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    task: int | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+) -> QuerySet[Session]:
+    """The user's sessions, newest first. With a range, every session that overlaps
+    [start, end): a session from 23:30 to 00:30 is in both days' history."""
+    sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
+    if end is not None:
+        sessions = sessions.filter(started_at__lt=end)
+    if start is not None:
+        sessions = sessions.filter(
+            Q(started_at__gte=start) | Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+        )
+    if task is not None:
+        sessions = sessions.filter(task_id=task)
+    if kind is not None:
+        sessions = sessions.filter(kind=kind)
+    if state is not None:
+        sessions = sessions.filter(state=state)
+    return sessions.order_by("-started_at", "-id")
+
+
+def period_range(
+    *, user: User, period: timeframes.Period, day: datetime.date | None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    return timeframes.period_bounds(user, period, day or timeframes.today(user))
+
+
+@dataclass(frozen=True)
+class CycleStep:
+    kind: str
+    planned_seconds: int
+
+
+def cycle_next(
+    *,
+    user: User,
+    timer_settings: TimerSettings | None = None,
+    now: datetime.datetime | None = None,
+) -> CycleStep:
+    """The next step of the Pomodoro cycle: a break after a focus session (a long one after
+    every `long_break_every` completed focus sessions of the current day), else focus.
+    Stopwatch and manual sessions are not part of the cycle."""
+    now = now or timezone.now()
+    timer_settings = timer_settings or TimerSettings.objects.get(user_id=user.pk)
+    day_start, day_end = timeframes.period_bounds(user, "day", timeframes.today(user, now))
+    todays = Session.objects.filter(
+        user=user,
+        deleted_at__isnull=True,
+        source=Session.Source.TIMER,
+        started_at__gte=day_start,
+        started_at__lt=day_end,
+    ).exclude(kind=Session.Kind.STOPWATCH)
+    last = todays.order_by("-started_at", "-id").only("kind", "state").first()
+    if last is not None and last.kind == Session.Kind.FOCUS and last.state != "interrupted":
+        completed_focus = todays.filter(
+            kind=Session.Kind.FOCUS, state=Session.State.COMPLETED
+        ).count()
+        if last.is_active:
+            completed_focus += 1  # the break comes after the focus now under way
+        if completed_focus % timer_settings.long_break_every == 0:
+            kind = Session.Kind.LONG_BREAK
+        else:
+            kind = Session.Kind.SHORT_BREAK
+    else:
+        kind = Session.Kind.FOCUS
+    return CycleStep(kind=kind, planned_seconds=timer_settings.planned_seconds_for(kind))
+
+
+def event_list(*, user: User, after: int, limit: int) -> tuple[list[Event], int]:
+    """Events with seq > after, oldest first, and the user's newest seq."""
+    events = list(Event.objects.filter(user=user, seq__gt=after).order_by("seq")[:limit])
+    last_seq = EventStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+    return events, max(last_seq, events[-1].seq if events else 0)

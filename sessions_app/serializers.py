@@ -1,0 +1,179 @@
+"""Input validation and output shapes of projects, tasks, sessions and events."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.timeframes import PERIODS
+from sessions_app.models import MAX_PLANNED_SECONDS, Event, Project, Session, Task
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "color"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    project = serializers.IntegerField(
+        allow_null=True, required=False, min_value=1, help_text="A project of yours, or null."
+    )
+    today_focus_seconds = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Task
+        fields = ["id", "title", "project", "daily_goal_minutes", "archived", "today_focus_seconds"]
+
+    def to_representation(self, task):
+        data = super().to_representation(task)
+        # A deleted project is no longer shown; its tasks read as having none.
+        project = task.project
+        data["project"] = project.pk if project is not None and project.deleted_at is None else None
+        return data
+
+
+class TaskFilterInput(serializers.Serializer):
+    archived = serializers.BooleanField(required=False, allow_null=True, default=None)
+    project = serializers.IntegerField(required=False, min_value=1)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """The session object of the contract; figures are as of `server_time`."""
+
+    task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
+    elapsed_seconds = serializers.SerializerMethodField()
+    remaining_seconds = serializers.SerializerMethodField()
+    server_time = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "name",
+            "description",
+            "task",
+            "planned_seconds",
+            "elapsed_seconds",
+            "remaining_seconds",
+            "started_at",
+            "ended_at",
+            "target_end_at",
+            "version",
+            "source",
+            "server_time",
+        ]
+        read_only_fields = fields
+
+    def _now(self):
+        if "now" not in self.context:
+            self.context["now"] = timezone.now()
+        return self.context["now"]
+
+    def get_elapsed_seconds(self, session) -> int:
+        return session.elapsed_seconds(self._now())
+
+    def get_remaining_seconds(self, session) -> int | None:
+        return session.remaining_seconds(self._now())
+
+    def get_server_time(self, session) -> str:
+        return serializers.DateTimeField().to_representation(self._now())
+
+
+class PlannedSecondsField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_PLANNED_SECONDS)
+        super().__init__(**kwargs)
+
+
+class SessionCreateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
+    task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    description = serializers.CharField(
+        max_length=2000, allow_blank=True, required=False, default=""
+    )
+    planned_seconds = PlannedSecondsField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Defaults to the length in your settings for this kind; none for a stopwatch.",
+    )
+    start = serializers.BooleanField(default=True)
+
+    def validate(self, attrs):
+        if attrs["kind"] == Session.Kind.STOPWATCH and attrs.get("planned_seconds") is not None:
+            raise serializers.ValidationError(
+                {"planned_seconds": ["A stopwatch counts up and has no planned length."]}
+            )
+        return attrs
+
+
+class SessionUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    task = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    planned_seconds = PlannedSecondsField(required=False)
+
+
+class SessionLogInput(serializers.Serializer):
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
+    task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    description = serializers.CharField(
+        max_length=2000, allow_blank=True, required=False, default=""
+    )
+
+    def validate(self, attrs):
+        if attrs["ended_at"] <= attrs["started_at"]:
+            raise serializers.ValidationError({"ended_at": ["Must be after started_at."]})
+        return attrs
+
+
+class SessionFilterInput(serializers.Serializer):
+    period = serializers.ChoiceField(choices=PERIODS, required=False)
+    date = serializers.DateField(required=False, help_text="A day of the period; default today.")
+    task = serializers.IntegerField(required=False, min_value=1)
+    kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
+    state = serializers.ChoiceField(choices=Session.State.choices, required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so these two are added by name.
+        fields["from"] = serializers.DateTimeField(required=False)
+        fields["to"] = serializers.DateTimeField(required=False)
+        return fields
+
+    def validate(self, attrs):
+        if "period" in attrs and ("from" in attrs or "to" in attrs):
+            raise serializers.ValidationError(
+                {"period": ["Give either period (and date) or from/to, not both."]}
+            )
+        if "date" in attrs and "period" not in attrs:
+            raise serializers.ValidationError({"date": ["date goes with period."]})
+        if "from" in attrs and "to" in attrs and attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": ["Must be after from."]})
+        return attrs
+
+
+class NextStepSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Session.Kind.choices)
+    planned_seconds = serializers.IntegerField()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["seq", "type", "at", "data"]
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    last_seq = serializers.IntegerField()
+
+
+class EventFilterInput(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, default=0)

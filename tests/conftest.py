@@ -1,0 +1,89 @@
+"""Shared fixtures. The suite runs on PostgreSQL and Redis when DATABASE_URL and REDIS_URL
+are set (CI always sets them); embedded, it skips what needs the real servers and says so.
+Under CI=true a skipped test fails the run."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.tokens import token_pair_for
+from tests.factories import UserFactory
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def on_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("postgres") and not on_postgres():
+            item.add_marker(pytest.mark.skip(reason="requires PostgreSQL: set DATABASE_URL"))
+        if item.get_closest_marker("redis") and not on_redis():
+            item.add_marker(pytest.mark.skip(reason="requires Redis: set REDIS_URL"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if ON_CI and skipped:
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} skipped test(s) count as failures.", red=True
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if ON_CI and reporter is not None and reporter.stats.get("skipped"):
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access']}")
+    return client
+
+
+@pytest.fixture
+def client(user) -> APIClient:
+    """An API client authenticated as `user` with a Bearer access token."""
+    return client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    return client_for(other_user)
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    """Asserts an error answer in the contract's format and returns its body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json", response["Content-Type"]
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    return body
