@@ -5,12 +5,21 @@ The event row is the truth and is written in the same transaction as the change
 so no client hears of a change that was rolled back. A failed broadcast (Redis
 down) is logged and counted, never turned into a failed request: clients fill
 the gap by replaying from their last `seq`.
+
+With Redis, each process hands its broadcasts to one long-lived publisher thread
+that owns an event loop and the channel layer's connections: `async_to_sync` from a
+WSGI worker would build a new loop and a new Redis connection for every event. The
+thread sends in the order it was given, so a process never reorders a user's events.
+The in-memory layer (embedded mode, one process) lives on the ASGI server's own
+loop, so there the broadcast goes through `async_to_sync`, which hands it to that loop.
 """
 
+import asyncio
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger("pomodoro.events")
@@ -31,9 +40,64 @@ class PublishStats:
     failed = 0
 
 
+class _Publisher:
+    """A daemon thread running its own event loop, sending broadcasts one after another."""
+
+    def __init__(self):
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
+        thread.start()
+        self._started.wait()
+
+    def submit(self, group: str, message: dict) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message))
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Waits until everything submitted so far was sent (tests and shutdown)."""
+        done = threading.Event()
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (None, done))
+        done.wait(timeout)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._loop.create_task(self._serve())
+        self._started.set()
+        self._loop.run_forever()
+
+    async def _serve(self) -> None:
+        while True:
+            group, message = await self._queue.get()
+            if group is None:
+                message.set()
+                continue
+            try:
+                await get_channel_layer().group_send(group, message)
+                PublishStats.published += 1
+            except Exception:
+                PublishStats.failed += 1
+                logger.warning("event broadcast failed", extra={"group": group}, exc_info=True)
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publisher_thread() -> _Publisher:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = _Publisher()
+        return _publisher
+
+
 def _broadcast(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    if not isinstance(layer, InMemoryChannelLayer):
+        _publisher_thread().submit(group, message)
         return
     try:
         async_to_sync(layer.group_send)(group, message)
@@ -46,3 +110,9 @@ def _broadcast(group: str, message: dict) -> None:
 def publish_on_commit(group: str, message: dict) -> None:
     """Sends `message` to `group` once the current transaction commits (at once if none)."""
     transaction.on_commit(lambda: _broadcast(group, message))
+
+
+def flush_broadcasts(timeout: float = 5.0) -> None:
+    """Waits for this process's pending broadcasts to be sent."""
+    if _publisher is not None:
+        _publisher.flush(timeout)

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the docs' and the admin's static files from the app itself: the docs
+    # must work offline and behind any proxy.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,7 +86,7 @@ ASGI_APPLICATION = "pomodoro.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "pomodoro" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -132,7 +135,19 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's pool raises (it does not wait) past max_connections, and
+                # every socket's group_add/discard borrows a connection: size it for
+                # bursts of connects (see docs/benchmarks.md).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+                        # redis-py 8 reads with a 5 s timeout by default, the same as
+                        # channels-redis's blocking pop, so an idle socket's receive
+                        # could time out and crash its consumer: read longer than that.
+                        "socket_timeout": 15,
+                    }
+                ],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
                 "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
                 "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60),
@@ -218,6 +233,8 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (a source checkout), WhiteNoise finds files in the apps.
+WHITENOISE_USE_FINDERS = True
 
 # --- Product limits -------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)

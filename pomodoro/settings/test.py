@@ -1,7 +1,7 @@
 """Test settings: base.py, only faster."""
 
 from pomodoro.settings.base import *  # noqa: F403
-from pomodoro.settings.base import DATABASES, REDIS_KEY_PREFIX, REDIS_URL
+from pomodoro.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_KEY_PREFIX, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -11,9 +11,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].pop("OPTIONS", None)
 
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:test:asgi"},
-        }
-    }
+    # Its own key space, so a test run never meets a running server's messages.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{REDIS_KEY_PREFIX}:test:asgi"
