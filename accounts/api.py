@@ -19,12 +19,7 @@ from accounts.serializers import (
     UserWithTokensSerializer,
 )
 from pomodoro.schema import invalid, problem
-
-
-def _valid(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from pomodoro.validation import validated
 
 
 class PublicAuthView(APIView):
@@ -42,7 +37,7 @@ class RegisterView(PublicAuthView):
         summary="Create an account",
     )
     def post(self, request):
-        user, tokens = services.user_register(**_valid(RegisterInput, request.data))
+        user, tokens = services.user_register(**validated(RegisterInput, request.data))
         body = {"user": ProfileSerializer(user).data, **tokens}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -59,7 +54,7 @@ class LoginView(PublicAuthView):
         summary="Log in with email and password",
     )
     def post(self, request):
-        data = _valid(LoginInput, request.data)
+        data = validated(LoginInput, request.data)
         return Response(services.auth_login(request=request, **data))
 
 
@@ -75,7 +70,7 @@ class RefreshView(PublicAuthView):
         summary="Exchange a refresh token for a new pair (the old one stops working)",
     )
     def post(self, request):
-        return Response(services.auth_refresh(**_valid(RefreshTokenInput, request.data)))
+        return Response(services.auth_refresh(**validated(RefreshTokenInput, request.data)))
 
 
 class LogoutView(PublicAuthView):
@@ -90,7 +85,7 @@ class LogoutView(PublicAuthView):
         summary="Revoke a refresh token",
     )
     def post(self, request):
-        services.auth_logout(**_valid(RefreshTokenInput, request.data))
+        services.auth_logout(**validated(RefreshTokenInput, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -115,7 +110,7 @@ class ClaimView(APIView):
         summary="Turn the current guest account into a normal one, keeping its data",
     )
     def post(self, request):
-        user = services.guest_claim(user=request.user, **_valid(ClaimInput, request.data))
+        user = services.guest_claim(user=request.user, **validated(ClaimInput, request.data))
         return Response({"user": ProfileSerializer(user).data})
 
 
@@ -131,7 +126,7 @@ class MeView(APIView):
         summary="Change your profile",
     )
     def patch(self, request):
-        changes = _valid(ProfileSerializer, request.data, instance=request.user, partial=True)
+        changes = validated(ProfileSerializer, request.data, instance=request.user, partial=True)
         user = services.profile_update(user=request.user, **changes)
         return Response(ProfileSerializer(user).data)
 
@@ -148,6 +143,6 @@ class MySettingsView(APIView):
         summary="Change timer settings",
     )
     def patch(self, request):
-        changes = _valid(TimerSettingsSerializer, request.data, partial=True)
+        changes = validated(TimerSettingsSerializer, request.data, partial=True)
         timer_settings = services.timer_settings_update(user=request.user, **changes)
         return Response(TimerSettingsSerializer(timer_settings).data)

@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
@@ -13,3 +14,10 @@ class AccessTokenAuthentication(JWTAuthentication):
         if not token_is_current(validated_token, user):
             raise InvalidToken("The token was revoked.")
         return user
+
+
+class AccessTokenScheme(SimpleJWTScheme):
+    """Documents AccessTokenAuthentication in the OpenAPI schema as simplejwt's Bearer JWT
+    (extensions match exact classes, so the subclass needs its own)."""
+
+    target_class = AccessTokenAuthentication

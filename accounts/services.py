@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import TimerSettings, User
 from accounts.tokens import token_is_current, token_pair_for
+from pomodoro.events import publish_on_commit, user_group
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
 from sessions_app.services import event_record
 
@@ -90,7 +91,9 @@ def guest_claim(*, user: User, email: str, password: str) -> User:
     _ensure_email_free(email, except_user=user)
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+            # FOR UPDATE, not NO KEY: changing the email (a unique key) needs it anyway,
+            # and taking it first means we never wait for it while holding anything else.
+            user = User.objects.select_for_update().get(pk=user.pk)
             if not user.is_guest:
                 raise ValidationError(
                     {"non_field_errors": ["This account is not a guest account."]}
@@ -212,11 +215,20 @@ def user_set_password(*, user: User, password: str) -> User:
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     user.set_password(password)
     user.save(update_fields=["password", "token_generation"])
+    _close_open_sockets(user)
     return user
+
+
+def _close_open_sockets(user: User) -> None:
+    """Tells the user's sockets at once that their credentials are gone (after commit).
+    Sockets also check by themselves, so a lost message delays this by 30 s at most."""
+    publish_on_commit(user_group(user.pk), {"type": "auth.revoked"})
 
 
 @transaction.atomic
 def user_set_active(*, user: User, is_active: bool) -> User:
     User.objects.filter(pk=user.pk).update(is_active=is_active)
     user.is_active = is_active
+    if not is_active:
+        _close_open_sockets(user)
     return user

@@ -10,9 +10,11 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -67,6 +69,8 @@ def _as_api_exception(exc: Exception) -> drf_exceptions.APIException | None:
         return drf_exceptions.PermissionDenied()
     if isinstance(exc, TokenError):
         return InvalidToken(str(exc))
+    if isinstance(exc, DjangoValidationError):
+        return drf_exceptions.ValidationError(as_serializer_error(exc))
     return None
 
 

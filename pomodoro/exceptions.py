@@ -61,6 +61,7 @@ class InvalidCredentials(DomainError):
     default_code = "not_authenticated"
     default_detail = "The email or password is wrong."
     title = "Not authenticated"
+    auth_header = 'Bearer realm="api"'
 
 
 class TokenNotValid(DomainError):

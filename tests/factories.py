@@ -51,6 +51,7 @@ class FinishedSessionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Session
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     kind = Session.Kind.FOCUS
