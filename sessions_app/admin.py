@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from pomodoro.admin_readonly import ReadOnlyAdminMixin
 from sessions_app import services
 from sessions_app.models import Event, Project, Session, SessionSegment, Task
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "name", "user", "color", "created_at", "deleted_at"]
     search_fields = ["name", "user__email"]
     list_select_related = ["user"]
@@ -13,7 +14,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "title",
@@ -72,6 +73,11 @@ class SessionAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A hard delete would skip the service: no event, and history and analytics
+        # would lose time the contract says stays (sessions are only soft-deleted).
         return False
 
 

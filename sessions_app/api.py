@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.pagination import StableCursorPagination
 from pomodoro.schema import invalid, problem
+from pomodoro.validation import validated
 from sessions_app import selectors, services
 from sessions_app.serializers import (
     EventFilterInput,
@@ -23,6 +24,7 @@ from sessions_app.serializers import (
     EventSerializer,
     NextStepSerializer,
     ProjectSerializer,
+    RealtimeTicketSerializer,
     SessionCreateInput,
     SessionFilterInput,
     SessionLogInput,
@@ -31,13 +33,6 @@ from sessions_app.serializers import (
     TaskFilterInput,
     TaskSerializer,
 )
-
-
-def _valid(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
 
 # --- Idempotency-Key -------------------------------------------------------------
 
@@ -109,6 +104,9 @@ def idempotent(view_method):
 # --- Projects and tasks ------------------------------------------------------------
 
 
+ID_PATTERN = "[0-9]+"
+
+
 def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
     paginator = StableCursorPagination()
     paginator.ordering = ordering
@@ -117,6 +115,9 @@ def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPaginat
 
 @extend_schema(tags=["projects"])
 class ProjectViewSet(viewsets.ViewSet):
+    # Ids are numbers: anything else is an unknown path (404), not a failed lookup (500).
+    lookup_value_regex = ID_PATTERN
+
     @extend_schema(responses={200: ProjectSerializer(many=True)})
     def list(self, request):
         paginator = cursor_paginator()
@@ -128,7 +129,7 @@ class ProjectViewSet(viewsets.ViewSet):
     @extend_schema(request=ProjectSerializer, responses={201: ProjectSerializer, 400: invalid()})
     def create(self, request):
         project = services.project_create(
-            user=request.user, **_valid(ProjectSerializer, request.data)
+            user=request.user, **validated(ProjectSerializer, request.data)
         )
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
@@ -143,7 +144,7 @@ class ProjectViewSet(viewsets.ViewSet):
         responses={200: ProjectSerializer, 400: invalid(), 404: problem("No such project.")},
     )
     def partial_update(self, request, pk: int):
-        changes = _valid(ProjectSerializer, request.data, partial=True)
+        changes = validated(ProjectSerializer, request.data, partial=True)
         project = services.project_update(user=request.user, project_id=pk, **changes)
         return Response(ProjectSerializer(project).data)
 
@@ -155,6 +156,8 @@ class ProjectViewSet(viewsets.ViewSet):
 
 @extend_schema(tags=["tasks"])
 class TaskViewSet(viewsets.ViewSet):
+    lookup_value_regex = ID_PATTERN
+
     def _task_data(self, request, tasks) -> list[dict]:
         tasks = selectors.task_list_with_focus(user=request.user, tasks=list(tasks))
         return TaskSerializer(tasks, many=True).data
@@ -167,7 +170,7 @@ class TaskViewSet(viewsets.ViewSet):
         responses={200: TaskSerializer(many=True)},
     )
     def list(self, request):
-        filters = _valid(TaskFilterInput, request.query_params)
+        filters = validated(TaskFilterInput, request.query_params)
         paginator = cursor_paginator()
         page = paginator.paginate_queryset(
             selectors.task_list(user=request.user, **filters), request, view=self
@@ -179,7 +182,7 @@ class TaskViewSet(viewsets.ViewSet):
         responses={201: TaskSerializer, 400: invalid(), 404: problem("No such project.")},
     )
     def create(self, request):
-        task = services.task_create(user=request.user, **_valid(TaskSerializer, request.data))
+        task = services.task_create(user=request.user, **validated(TaskSerializer, request.data))
         return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: TaskSerializer, 404: problem("No such task.")})
@@ -192,7 +195,7 @@ class TaskViewSet(viewsets.ViewSet):
         responses={200: TaskSerializer, 400: invalid(), 404: problem("No such task or project.")},
     )
     def partial_update(self, request, pk: int):
-        changes = _valid(TaskSerializer, request.data, partial=True)
+        changes = validated(TaskSerializer, request.data, partial=True)
         task = services.task_update(user=request.user, task_id=pk, **changes)
         return Response(self._task_data(request, [task])[0])
 
@@ -229,6 +232,8 @@ def expected_version(request) -> int | None:
 
 @extend_schema(tags=["sessions"])
 class SessionViewSet(viewsets.ViewSet):
+    lookup_value_regex = ID_PATTERN
+
     @extend_schema(
         parameters=[
             SessionFilterInput,
@@ -239,7 +244,7 @@ class SessionViewSet(viewsets.ViewSet):
         summary="History, newest first",
     )
     def list(self, request):
-        filters = _valid(SessionFilterInput, request.query_params)
+        filters = validated(SessionFilterInput, request.query_params)
         services.session_settle_due(user=request.user)
         start, end = filters.pop("from", None), filters.pop("to", None)
         if "period" in filters:
@@ -265,7 +270,7 @@ class SessionViewSet(viewsets.ViewSet):
     @idempotent
     def create(self, request):
         session = services.session_create(
-            user=request.user, **_valid(SessionCreateInput, request.data)
+            user=request.user, **validated(SessionCreateInput, request.data)
         )
         return session_response(session, status_code=status.HTTP_201_CREATED)
 
@@ -285,7 +290,7 @@ class SessionViewSet(viewsets.ViewSet):
         },
     )
     def partial_update(self, request, pk: int):
-        changes = _valid(SessionUpdateInput, request.data)
+        changes = validated(SessionUpdateInput, request.data)
         session = services.session_update(
             user=request.user,
             session_id=pk,
@@ -376,7 +381,9 @@ class SessionViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"])
     @idempotent
     def log(self, request):
-        session = services.session_log(user=request.user, **_valid(SessionLogInput, request.data))
+        session = services.session_log(
+            user=request.user, **validated(SessionLogInput, request.data)
+        )
         return session_response(session, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
@@ -387,6 +394,19 @@ class SessionViewSet(viewsets.ViewSet):
         return Response(NextStepSerializer(step).data)
 
 
+class RealtimeTicketView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: RealtimeTicketSerializer},
+        tags=["events"],
+        summary="A single-use ticket (valid 60 s) to open the events WebSocket",
+    )
+    def post(self, request):
+        ticket, expires_at = services.realtime_ticket_create(user=request.user)
+        body = RealtimeTicketSerializer({"ticket": ticket, "expires_at": expires_at}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
 class EventListView(APIView):
     @extend_schema(
         parameters=[EventFilterInput],
@@ -395,7 +415,7 @@ class EventListView(APIView):
         summary="Events after a seq, oldest first (at most 500 a call)",
     )
     def get(self, request):
-        after = _valid(EventFilterInput, request.query_params)["after"]
+        after = validated(EventFilterInput, request.query_params)["after"]
         events, last_seq = selectors.event_list(
             user=request.user, after=after, limit=settings.EVENTS_PAGE_SIZE
         )

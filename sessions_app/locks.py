@@ -12,7 +12,7 @@ inserts of segments and events, which reference these rows with foreign keys.
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from sessions_app.models import Session, Task
+from sessions_app.models import Project, Session, Task
 
 
 def locked_user(user_id: int):
@@ -31,11 +31,17 @@ def locked_sessions() -> QuerySet[Session]:
 def due_sessions_skipping_locked() -> QuerySet[Session]:
     """Running sessions for the timer worker; rows another worker holds are skipped, not awaited."""
     return (
-        Session.objects.select_for_update(no_key=True, skip_locked=True)
+        # of=("self",): the worker joins the user, and must not lock (or skip) user rows.
+        Session.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
         .filter(state=Session.State.RUNNING, deleted_at__isnull=True, target_end_at__isnull=False)
         .order_by("pk")
     )
 
 
-def locked_tasks() -> QuerySet[Task]:
-    return Task.objects.select_for_update(no_key=True).filter(deleted_at__isnull=True)
+def locked_owned(model: type[Project] | type[Task], *, user, pk: int) -> Project | Task | None:
+    """A live (not deleted) project or task of `user`, locked; None if there is none."""
+    return (
+        model.objects.select_for_update(no_key=True)
+        .filter(pk=pk, user=user, deleted_at__isnull=True)
+        .first()
+    )

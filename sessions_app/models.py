@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from pomodoro.timefmt import isoformat_utc
+
 MAX_PLANNED_SECONDS = 24 * 3600
 
 
@@ -251,7 +253,7 @@ class Event(models.Model):
         return f"#{self.seq} {self.type}"
 
     def as_message(self) -> dict:
-        return {"seq": self.seq, "type": self.type, "at": self.at.isoformat(), "data": self.data}
+        return {"seq": self.seq, "type": self.type, "at": isoformat_utc(self.at), "data": self.data}
 
 
 class IdempotencyRecord(models.Model):

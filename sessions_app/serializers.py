@@ -13,8 +13,17 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "color"]
 
 
+class ProjectIdField(serializers.IntegerField):
+    """A project id in and out; a deleted project is no longer shown, its tasks read as having
+    none."""
+
+    def get_attribute(self, task):
+        project = task.project
+        return project.pk if project is not None and project.deleted_at is None else None
+
+
 class TaskSerializer(serializers.ModelSerializer):
-    project = serializers.IntegerField(
+    project = ProjectIdField(
         allow_null=True, required=False, min_value=1, help_text="A project of yours, or null."
     )
     today_focus_seconds = serializers.IntegerField(read_only=True, default=0)
@@ -22,13 +31,6 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = ["id", "title", "project", "daily_goal_minutes", "archived", "today_focus_seconds"]
-
-    def to_representation(self, task):
-        data = super().to_representation(task)
-        # A deleted project is no longer shown; its tasks read as having none.
-        project = task.project
-        data["project"] = project.pk if project is not None and project.deleted_at is None else None
-        return data
 
 
 class TaskFilterInput(serializers.Serializer):
@@ -173,6 +175,11 @@ class EventSerializer(serializers.ModelSerializer):
 class EventPageSerializer(serializers.Serializer):
     results = EventSerializer(many=True)
     last_seq = serializers.IntegerField()
+
+
+class RealtimeTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class EventFilterInput(serializers.Serializer):

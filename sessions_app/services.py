@@ -8,10 +8,12 @@ transaction. The lock order is written in sessions_app/locks.py.
 import datetime
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,7 +29,12 @@ from pomodoro.exceptions import (
     Overlap,
     VersionMismatch,
 )
-from sessions_app.locks import due_sessions_skipping_locked, locked_sessions, locked_user
+from sessions_app.locks import (
+    due_sessions_skipping_locked,
+    locked_owned,
+    locked_sessions,
+    locked_user,
+)
 from sessions_app.models import (
     Event,
     EventStream,
@@ -66,15 +73,31 @@ def _next_seq(user_id: int) -> int:
     The upsert takes the row lock of the user's stream and holds it until commit, so
     concurrent transactions of one user get consecutive numbers in commit order, and
     a rolled-back transaction gives its number back: no gaps, no duplicates.
+
+    On PostgreSQL it first takes FOR KEY SHARE on the user row, in the same statement:
+    the upsert's update path runs no foreign-key check, so without it a transaction
+    could hold the stream lock and only then wait for the user row (at its event
+    insert) behind a guest claim, which key-updates the user row (FOR UPDATE) and
+    then waits for the stream lock: a deadlock. With it, the user row always comes
+    before the stream row.
     """
     table = EventStream._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
+    user_table = User._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH owner AS (SELECT id FROM {user_table} WHERE id = %s FOR KEY SHARE) "
+            f"INSERT INTO {table} (user_id, last_seq) SELECT id, 1 FROM owner "
+            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
+            "RETURNING last_seq"
+        )
+    else:  # SQLite runs one writer at a time: no lock to order.
+        sql = (
             f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, 1) "
             f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
-            "RETURNING last_seq",
-            [user_id],
+            "RETURNING last_seq"
         )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
         return cursor.fetchone()[0]
 
 
@@ -125,11 +148,7 @@ def _user_task(user: User, task_id: int | None) -> Task | None:
 
 
 def _live(model, user: User, pk: int):
-    instance = (
-        model.objects.select_for_update(no_key=True)
-        .filter(pk=pk, user=user, deleted_at__isnull=True)
-        .first()
-    )
+    instance = locked_owned(model, user=user, pk=pk)
     if instance is None:
         raise NotFound(f"No such {model._meta.verbose_name}.")
     return instance
@@ -225,7 +244,7 @@ def session_data(session: Session, *, now: datetime.datetime | None = None) -> d
 def ensure_transition(session: Session, *, to: str) -> None:
     if to not in ALLOWED_TRANSITIONS[session.state]:
         raise InvalidTransition(
-            f"A {session.state} session cannot become {to}.",
+            f"The session is {session.state}; it cannot become {to}.",
             extra={"session": session_data(session)},
         )
 
@@ -241,8 +260,16 @@ def _open_segment(session: Session, at: datetime.datetime) -> None:
     SessionSegment.objects.create(session=session, user_id=session.user_id, started_at=at)
     session.running_since = at
     if session.planned_seconds is not None:
-        left = datetime.timedelta(seconds=session.planned_seconds) - session.closed_running_time
-        session.target_end_at = at + left
+        session.target_end_at = _target_end_at(session)
+
+
+def _target_end_at(session: Session) -> datetime.datetime:
+    """When the open segment reaches the planned length; never before the segment began.
+    A plan may be a fraction of a second below the time already run (it may equal
+    elapsed_seconds, which is rounded down): such a run completes the moment it starts,
+    as a segment cannot end before it starts."""
+    left = datetime.timedelta(seconds=session.planned_seconds) - session.closed_running_time
+    return session.running_since + max(left, datetime.timedelta(0))
 
 
 def _close_segment(session: Session, at: datetime.datetime) -> None:
@@ -285,18 +312,22 @@ def _stop_state(session: Session, at: datetime.datetime) -> str:
 
 
 def _insert_session(session: Session) -> Session:
-    """Saves a new active session; the partial unique index is the last line of defence."""
-    try:
-        with transaction.atomic():
-            session.save()
-    except IntegrityError as error:
-        active = Session.objects.filter(
-            user_id=session.user_id, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
-        ).first()
-        if active is None:
-            raise
-        raise ActiveSessionExists(extra={"active_session": session_data(active)}) from error
-    return session
+    """Saves a new active session; the partial unique index is the last line of defence.
+
+    Losing to a concurrent session that then ended before we could read it is retried
+    once; losing twice in a row answers active_session_exists without the session."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                session.save()
+            return session
+        except IntegrityError:
+            active = Session.objects.filter(
+                user_id=session.user_id, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
+            ).first()
+            if active is not None:
+                raise ActiveSessionExists(extra={"active_session": session_data(active)}) from None
+    raise ActiveSessionExists()
 
 
 # --- Completion by time and the Pomodoro cycle -------------------------------------
@@ -336,12 +367,14 @@ def _auto_start_next(user: User, completed: Session, now: datetime.datetime) -> 
         planned_seconds=step.planned_seconds,
         task_id=completed.task_id if step.kind == Kind.FOCUS else None,
         started_at=started_at,
+        # Set before the insert: a running row without them breaks session_state_fields.
+        running_since=started_at,
+        target_end_at=started_at + datetime.timedelta(seconds=step.planned_seconds),
     )
     try:
         with transaction.atomic():
             follower.save()
-            _open_segment(follower, started_at)
-            follower.save(update_fields=["running_since", "target_end_at"])
+            SessionSegment.objects.create(session=follower, user_id=user.pk, started_at=started_at)
     except IntegrityError:
         return None  # another device started a session meanwhile: theirs wins
     _record(user, "session.started", follower, now)
@@ -512,9 +545,11 @@ def session_update(
         raise ValueError(f"not editable: {sorted(unknown)}")
     session = _lock_session(user, session_id)
     now = timezone.now()
+    # Settled first: a completion by time since the client read the session is a change
+    # too, and the version compared must be the one a read would show now.
+    _settle(user, session, now)
     if expected_version is not None and session.version != expected_version:
         raise VersionMismatch(extra={"session": session_data(session, now=now)})
-    _settle(user, session, now)
     if "task" in changes:
         changes["task"] = _user_task(user, changes["task"])
     if "planned_seconds" in changes and changes["planned_seconds"] != session.planned_seconds:
@@ -526,8 +561,7 @@ def session_update(
         setattr(session, name, changes[name])
     fields = list(changed)
     if "planned_seconds" in changed and session.state == State.RUNNING:
-        left = datetime.timedelta(seconds=session.planned_seconds) - session.closed_running_time
-        session.target_end_at = session.running_since + left
+        session.target_end_at = _target_end_at(session)
         fields.append("target_end_at")
     _save(session, fields)
     _record(user, "session.updated", session, now)
@@ -580,7 +614,8 @@ def session_log(
     description: str = "",
 ) -> Session:
     """Records past time as a finished manual session. Tracked time never overlaps: the
-    check runs under the user's lock, so two concurrent entries cannot both pass."""
+    check runs under the user's lock and the active session's, so neither a concurrent
+    entry nor a concurrent resume can pass it."""
     now = timezone.now()
     length = ended_at - started_at
     errors = {}
@@ -594,6 +629,12 @@ def session_log(
         raise ValidationError(errors)
     task_obj = _user_task(user, task)
     locked_user(user.pk)
+    # And the active session (lock order: user, then session). Resuming a paused session
+    # opens a segment without the user's lock; waiting for its row makes that segment
+    # visible to the overlap check below, so the entry cannot slip in beside it.
+    locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
+    # A running session past its target ended there: the time after it is free.
+    session_settle_due(user=user)
     overlapping = (
         SessionSegment.objects.filter(
             user=user, session__deleted_at__isnull=True, started_at__lt=ended_at
@@ -704,3 +745,42 @@ def idempotency_purge_expired() -> int:
     cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lte=cutoff).delete()
     return deleted
+
+
+# --- Realtime tickets --------------------------------------------------------------
+
+REALTIME_TICKET_TTL = datetime.timedelta(seconds=60)
+
+
+def _ticket_key(ticket: str) -> str:
+    # Only a hash is stored, so a look at the cache cannot open anyone's socket.
+    return "ws-ticket:" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def realtime_ticket_create(*, user: User) -> tuple[str, datetime.datetime]:
+    """A single-use ticket that opens one WebSocket for `user` within 60 seconds. It lives
+    in the cache (Redis in production), so any server process can redeem it."""
+    ticket = secrets.token_urlsafe(32)
+    payload = {"user_id": user.pk, "generation": user.token_generation}
+    cache.set(_ticket_key(ticket), payload, timeout=REALTIME_TICKET_TTL.total_seconds())
+    return ticket, timezone.now() + REALTIME_TICKET_TTL
+
+
+def realtime_ticket_redeem(*, ticket: str) -> tuple[User, int] | None:
+    """The ticket's user and token generation, once: the delete is the redemption, and
+    only the caller whose delete removed the key wins a race for one ticket."""
+    if not ticket or len(ticket) > 128:
+        return None
+    key = _ticket_key(ticket)
+    payload = cache.get(key)
+    if payload is None or not cache.delete(key):
+        return None
+    user = User.objects.filter(pk=payload["user_id"], is_active=True).first()
+    if user is None or user.token_generation != payload["generation"]:
+        return None
+    return user, payload["generation"]
+
+
+def realtime_credentials_current(*, user_id: int, generation: int) -> bool:
+    """False once the user was disabled or changed their password since the socket opened."""
+    return User.objects.filter(pk=user_id, is_active=True, token_generation=generation).exists()

@@ -10,5 +10,6 @@ router.register("sessions", api.SessionViewSet, basename="session")
 
 urlpatterns = [
     path("events/", api.EventListView.as_view(), name="event-list"),
+    path("realtime/ticket/", api.RealtimeTicketView.as_view(), name="realtime-ticket"),
     *router.urls,
 ]

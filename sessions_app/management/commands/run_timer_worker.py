@@ -6,7 +6,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from sessions_app.models import Session
@@ -34,8 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: float, batch: int, once: bool, **options):
         self.stopping = False
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        if not once:
+            # Only the long-running loop takes over the signals: `--once` (cron, tests,
+            # call_command) must leave its caller's Ctrl-C handling alone.
+            signal.signal(signal.SIGTERM, self._stop)
+            signal.signal(signal.SIGINT, self._stop)
         last_purge = 0.0
         logger.info("timer worker started", extra={"interval": interval, "batch": batch})
         while not self.stopping:
@@ -59,12 +62,17 @@ class Command(BaseCommand):
 
     def _pause(self, interval: float) -> float:
         """Sleeps until the next target if it is sooner than the interval."""
-        next_target = (
-            Session.objects.filter(state=Session.State.RUNNING, target_end_at__isnull=False)
-            .order_by("target_end_at")
-            .values_list("target_end_at", flat=True)
-            .first()
-        )
+        try:
+            next_target = (
+                Session.objects.filter(state=Session.State.RUNNING, target_end_at__isnull=False)
+                .order_by("target_end_at")
+                .values_list("target_end_at", flat=True)
+                .first()
+            )
+        except DatabaseError:
+            # Outside the batch's own error handling: a lost database must not end the loop.
+            logger.warning("timer worker could not read the next target", exc_info=True)
+            return interval
         if next_target is None:
             return interval
         return min(max((next_target - timezone.now()).total_seconds(), 0.0), interval)
