@@ -7,6 +7,20 @@ from pomodoro.env import use_settings_from_environment
 use_settings_from_environment()
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+# Imported after Django is set up: the consumers use the ORM.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from sessions_app.realtime_auth import (  # noqa: E402
+    NativeOrAllowedOriginValidator,
+    TicketAuthMiddleware,
+)
+from sessions_app.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": NativeOrAllowedOriginValidator(
+            TicketAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -93,13 +93,14 @@ def _publisher_thread() -> _Publisher:
 
 
 def _broadcast(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    if not isinstance(layer, InMemoryChannelLayer):
-        _publisher_thread().submit(group, message)
-        return
+    # Runs after the commit: whatever goes wrong here must not fail the request.
     try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        if not isinstance(layer, InMemoryChannelLayer):
+            _publisher_thread().submit(group, message)
+            return
         async_to_sync(layer.group_send)(group, message)
         PublishStats.published += 1
     except Exception:

@@ -1,0 +1,224 @@
+"""The events socket: every event of the user, in seq order, with no gap and no duplicate.
+
+Hand-over from replay to live: the consumer joins the user's group *before* it reads
+the log, so an event that commits during the replay is both in what the replay reads
+or after it, and queued for this consumer. Channels hands a consumer one message at a
+time, so queued live events wait until connect() has finished the replay; each is then
+sent only if its seq is the next one: seqs already sent are dropped as duplicates, and
+a jump (a message the channel layer dropped, or two processes publishing out of order)
+is filled from the log first. A seq is only handed out after every lower seq of the
+user committed (see sessions_app.services.event_record), so the log always has the gap.
+"""
+
+import asyncio
+import json
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from pomodoro.errors import problem_for_exception
+from pomodoro.events import user_group
+from pomodoro.timefmt import isoformat_utc
+from sessions_app import selectors, services
+
+logger = logging.getLogger("pomodoro.realtime")
+
+CLOSE_UNAUTHORIZED = 4401
+# Told to a client so far behind that catching up here would stall the socket: it
+# should reconnect with ?after=<the last seq it has> (a new socket replays in pages).
+CLOSE_TOO_FAR_BEHIND = 4409
+MAX_LIVE_CATCH_UP = 2000
+CREDENTIALS_CHECK_SECONDS = 30
+
+COMMANDS = {
+    "start": services.session_start,
+    "pause": services.session_pause,
+    "stop": services.session_stop,
+}
+
+
+class ConnectionStats:
+    """Read by /metrics."""
+
+    open_sockets = 0
+
+
+def _run_command(user, action: str, session_id: int) -> dict:
+    if action == "reset":
+        _, session = services.session_reset(user=user, session_id=session_id)
+    else:
+        session = COMMANDS[action](user=user, session_id=session_id)
+    return services.session_data(session)
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    # Set by close(): from then on nothing is sent and no command runs, although the
+    # consumer lives on until the client's side of the close handshake arrives.
+    closed = False
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.user = user
+        self.generation = self.scope["token_generation"]
+        self.last_sent: int | None = None
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.accept()
+        ConnectionStats.open_sockets += 1
+        self.counted = True
+        last_seq = await self._last_seq()
+        await self.send_json(
+            {"type": "hello", "server_time": isoformat_utc(timezone.now()), "last_seq": last_seq}
+        )
+        after = self._after_parameter()
+        self.last_sent = last_seq if after is None else min(after, last_seq)
+        await self._catch_up(to=last_seq, page_limit=None)
+        self.watchdog = asyncio.create_task(self._watch_credentials())
+
+    async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            ConnectionStats.open_sockets -= 1
+            self.counted = False
+        watchdog = getattr(self, "watchdog", None)
+        if watchdog is not None:
+            watchdog.cancel()
+        if getattr(self, "user", None) is not None:
+            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+
+    # --- Events from the channel layer ------------------------------------------------
+
+    async def event_message(self, message):
+        """A live event of this user, published after its commit."""
+        event = message["event"]
+        if self.closed or self.last_sent is None or event["seq"] <= self.last_sent:
+            return  # closed, not yet connected, or already sent by the replay
+        gap = event["seq"] > self.last_sent + 1
+        if gap and not await self._catch_up(to=event["seq"] - 1, page_limit=MAX_LIVE_CATCH_UP):
+            return
+        await self.send_json(event)
+        self.last_sent = event["seq"]
+
+    async def auth_revoked(self, message):
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def close(self, code=None, reason=None):
+        if self.closed:
+            return
+        self.closed = True
+        await super().close(code=code, reason=reason)
+
+    # --- Commands from the client --------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.closed:
+            return  # a command in flight when the socket was closed (credentials gone)
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self._ack_error(None, "invalid", "Send a JSON object.", 400)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        request_id = content.get("request_id")
+        action = content.get("action")
+        if action == "ping":
+            await self.send_json(
+                {
+                    "type": "pong",
+                    "request_id": request_id,
+                    "server_time": isoformat_utc(timezone.now()),
+                }
+            )
+            return
+        session_id = content.get("session")
+        if action not in (*COMMANDS, "reset"):
+            await self._ack_error(
+                request_id, "invalid", "action must be start, pause, stop, reset or ping.", 400
+            )
+            return
+        if not isinstance(session_id, int) or isinstance(session_id, bool) or session_id < 1:
+            await self._ack_error(request_id, "invalid", "session must be a session id.", 400)
+            return
+        if not await self._credentials_current():
+            # Revoked without a push reaching us yet (the watchdog may be 30 s away).
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        try:
+            session = await database_sync_to_async(_run_command)(self.user, action, session_id)
+        except Exception as error:
+            body, _ = problem_for_exception(error)
+            await self.send_json(
+                {"type": "ack", "request_id": request_id, "ok": False, "error": body}
+            )
+            return
+        await self.send_json(
+            {"type": "ack", "request_id": request_id, "ok": True, "session": session}
+        )
+
+    # --- Helpers -------------------------------------------------------------------------
+
+    async def _ack_error(self, request_id, code: str, detail: str, status: int) -> None:
+        error = {"type": "about:blank", "status": status, "code": code, "title": "Invalid command"}
+        error["detail"] = detail
+        await self.send_json({"type": "ack", "request_id": request_id, "ok": False, "error": error})
+
+    def _after_parameter(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        value = (query.get("after") or [None])[0]
+        if value is None or not value.isdigit():
+            return None
+        return int(value)
+
+    async def _last_seq(self) -> int:
+        _, last_seq = await database_sync_to_async(selectors.event_list)(
+            user=self.user, after=0, limit=0
+        )
+        return last_seq
+
+    async def _catch_up(self, *, to: int, page_limit: int | None) -> bool:
+        """Sends every event after last_sent up to `to` from the log, in pages. Answers
+        False (and closes) when a live gap is too large to fill without stalling."""
+        if page_limit is not None and to - self.last_sent > page_limit:
+            await self.send_json({"type": "reconnect", "last_seq": self.last_sent})
+            await self.close(code=CLOSE_TOO_FAR_BEHIND)
+            return False
+        while self.last_sent < to:
+            events, _ = await database_sync_to_async(selectors.event_list)(
+                user=self.user, after=self.last_sent, limit=settings.EVENTS_PAGE_SIZE
+            )
+            events = [event for event in events if event.seq <= to]
+            if not events:
+                break
+            for event in events:
+                await self.send_json(event.as_message())
+                self.last_sent = event.seq
+        return True
+
+    async def _watch_credentials(self) -> None:
+        """Closes the socket within CREDENTIALS_CHECK_SECONDS of the user being disabled or
+        changing their password, even if the push from the service was lost."""
+        while True:
+            await asyncio.sleep(CREDENTIALS_CHECK_SECONDS)
+            if not await self._credentials_current():
+                await self.close(code=CLOSE_UNAUTHORIZED)
+                return
+            # The channel layer forgets a group member after its group_expiry (a day by
+            # default); joining again keeps a long-lived socket in the user's group.
+            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+
+    async def _credentials_current(self) -> bool:
+        """False once the user was disabled or changed their password since the socket
+        opened: the rules REST applies to every request's token."""
+        return await database_sync_to_async(services.realtime_credentials_current)(
+            user_id=self.user.pk, generation=self.generation
+        )
