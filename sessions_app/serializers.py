@@ -38,34 +38,29 @@ class TaskFilterInput(serializers.Serializer):
     project = serializers.IntegerField(required=False, min_value=1)
 
 
-class SessionSerializer(serializers.ModelSerializer):
-    """The session object of the contract; figures are as of `server_time`."""
+class SessionSerializer(serializers.Serializer):
+    """The session object of the contract; figures are as of `server_time`.
 
+    Declared field by field rather than as a ModelSerializer: every timer action
+    serializes its session twice (event and answer), and a ModelSerializer rebuilds
+    its fields from the model on each instantiation.
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=Session.Kind.choices, read_only=True)
+    state = serializers.ChoiceField(choices=Session.State.choices, read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
     task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
+    planned_seconds = serializers.IntegerField(allow_null=True, read_only=True)
     elapsed_seconds = serializers.SerializerMethodField()
     remaining_seconds = serializers.SerializerMethodField()
+    started_at = serializers.DateTimeField(read_only=True)
+    ended_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    target_end_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    source = serializers.ChoiceField(choices=Session.Source.choices, read_only=True)
     server_time = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Session
-        fields = [
-            "id",
-            "kind",
-            "state",
-            "name",
-            "description",
-            "task",
-            "planned_seconds",
-            "elapsed_seconds",
-            "remaining_seconds",
-            "started_at",
-            "ended_at",
-            "target_end_at",
-            "version",
-            "source",
-            "server_time",
-        ]
-        read_only_fields = fields
 
     def _now(self):
         if "now" not in self.context:
