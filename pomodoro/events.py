@@ -9,7 +9,10 @@ the gap by replaying from their last `seq`.
 With Redis, each process hands its broadcasts to one long-lived publisher thread
 that owns an event loop and the channel layer's connections: `async_to_sync` from a
 WSGI worker would build a new loop and a new Redis connection for every event. The
-thread sends in the order it was given, so a process never reorders a user's events.
+thread sends in the order it was given; two request threads may still hand over
+their events out of commit order, and the consumer puts them back in `seq` order.
+While Redis is down the queue is bounded: past MAX_PENDING broadcasts are dropped
+and counted as failed (the log has them; replay delivers them).
 The in-memory layer (embedded mode, one process) lives on the ASGI server's own
 loop, so there the broadcast goes through `async_to_sync`, which hands it to that loop.
 """
@@ -33,6 +36,9 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+MAX_PENDING = 10_000
+
+
 class PublishStats:
     """Counters read by /metrics."""
 
@@ -44,6 +50,7 @@ class _Publisher:
     """A daemon thread running its own event loop, sending broadcasts one after another."""
 
     def __init__(self):
+        self._pending = 0  # submitted, not yet sent; read across threads, an estimate
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
@@ -51,6 +58,11 @@ class _Publisher:
         self._started.wait()
 
     def submit(self, group: str, message: dict) -> None:
+        if self._pending >= MAX_PENDING:
+            PublishStats.failed += 1
+            logger.warning("event broadcast dropped: publisher queue full", extra={"group": group})
+            return
+        self._pending += 1
         self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message))
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -72,6 +84,7 @@ class _Publisher:
             if group is None:
                 message.set()
                 continue
+            self._pending -= 1
             try:
                 await get_channel_layer().group_send(group, message)
                 PublishStats.published += 1

@@ -13,6 +13,7 @@ user committed (see sessions_app.services.event_record), so the log always has t
 import asyncio
 import json
 import logging
+import re
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -33,6 +34,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_FAR_BEHIND = 4409
 MAX_LIVE_CATCH_UP = 2000
 CREDENTIALS_CHECK_SECONDS = 30
+AFTER_PATTERN = re.compile(r"[0-9]{1,18}")
 
 COMMANDS = {
     "start": services.session_start,
@@ -175,7 +177,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     def _after_parameter(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         value = (query.get("after") or [None])[0]
-        if value is None or not value.isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if value is None or not AFTER_PATTERN.fullmatch(value):
             return None
         return int(value)
 
@@ -189,6 +192,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """Sends every event after last_sent up to `to` from the log, in pages. Answers
         False (and closes) when a live gap is too large to fill without stalling."""
         if page_limit is not None and to - self.last_sent > page_limit:
+            logger.info(
+                "socket too far behind, told to reconnect",
+                extra={"user_id": self.user.pk, "behind": to - self.last_sent},
+            )
             await self.send_json({"type": "reconnect", "last_seq": self.last_sent})
             await self.close(code=CLOSE_TOO_FAR_BEHIND)
             return False

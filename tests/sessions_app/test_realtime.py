@@ -309,6 +309,19 @@ async def test_replay_after_the_last_seq_sends_nothing(user):
 
 @realtime
 @run_async
+async def test_an_after_that_is_not_an_ascii_number_is_ignored_not_fatal(user):
+    await db(record_events)(user, 2)
+
+    # "²" passes str.isdigit() but not int(): the socket must survive it.
+    async with open_socket(user, after="²") as (socket_, hello):
+        assert hello["last_seq"] == 2
+        await assert_quiet(socket_)  # no replay: `after` was ignored
+        await socket_.send_json_to({"action": "ping", "request_id": "p"})
+        assert (await receive(socket_))["type"] == "pong"
+
+
+@realtime
+@run_async
 async def test_live_events_of_rest_actions_arrive_in_order_once(user):
     client = await db(client_for)(user)
 
