@@ -130,31 +130,44 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Redis: channel layer and cache ----------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "pomodoro")
+# "pubsub" (Redis PUBLISH to subscribed processes) or "core" (a list per channel,
+# with capacity and expiry). PubSub measured about twice as fast at the p50 and
+# four times at the p99 over 1,000 sockets, losing nothing; the consumer fills
+# any gap from the event log, so core's delivery bookkeeping buys nothing here.
+# See docs/design.md#channel-layer-settings.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py's pool raises (it does not wait) past max_connections, and
-                # every socket's group_add/discard borrows a connection: size it for
-                # bursts of connects (see docs/benchmarks.md).
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
-                        # redis-py 8 reads with a 5 s timeout by default, the same as
-                        # channels-redis's blocking pop, so an idle socket's receive
-                        # could time out and crash its consumer: read longer than that.
-                        "socket_timeout": 15,
-                    }
-                ],
-                "prefix": f"{REDIS_KEY_PREFIX}:asgi",
-                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
-                "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60),
-                "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY", 86400),
-            },
-        }
+    redis_host = {
+        "address": REDIS_URL,
+        # redis-py's pool raises (it does not wait) past max_connections, and
+        # every socket's group_add/discard borrows a connection: size it for
+        # bursts of connects (see docs/benchmarks.md).
+        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+        # redis-py 8 reads with a 5 s timeout by default, the same as
+        # channels-redis's blocking pop, so an idle socket's receive
+        # could time out and crash its consumer: read longer than that.
+        "socket_timeout": 15,
     }
+    if CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [redis_host], "prefix": f"{REDIS_KEY_PREFIX}:asgi"},
+            }
+        }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [redis_host],
+                    "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+                    "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
+                    "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60),
+                    "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY", 86400),
+                },
+            }
+        }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -242,6 +255,9 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # request that died mid-way (the process was killed), and may be taken over.
 IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env_int("IDEMPOTENCY_STALE_SECONDS", 60))
 EVENTS_PAGE_SIZE = 500
+# How long the global leaderboard is served from the cache: a short TTL chosen, not yet
+# measured against invalidation on writes (docs/design.md, Analytics).
+LEADERBOARD_CACHE_SECONDS = env_int("LEADERBOARD_CACHE_SECONDS", 30)
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
