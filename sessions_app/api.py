@@ -4,12 +4,16 @@ import functools
 import re
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,7 +21,7 @@ from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.pagination import StableCursorPagination
 from pomodoro.schema import invalid, problem
 from pomodoro.validation import validated
-from sessions_app import selectors, services
+from sessions_app import export, selectors, services
 from sessions_app.serializers import (
     EventFilterInput,
     EventPageSerializer,
@@ -26,6 +30,8 @@ from sessions_app.serializers import (
     ProjectSerializer,
     RealtimeTicketSerializer,
     SessionCreateInput,
+    SessionExportInput,
+    SessionExportRowSerializer,
     SessionFilterInput,
     SessionLogInput,
     SessionSerializer,
@@ -230,6 +236,24 @@ def expected_version(request) -> int | None:
     return int(match.group(1))
 
 
+class ExportNegotiation(BaseContentNegotiation):
+    """The export picks its format from its own `format` parameter and answers a stream
+    it renders itself; DRF's negotiation would take `format=csv` for a renderer and
+    answer 404. Errors still need a renderer: JSON, as problem+json."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+
+EXPORT_BOUND_HELP = (
+    "A datetime with an offset, or a date (YYYY-MM-DD): the start of your day of that date "
+    "(day_starts_at in your timezone)."
+)
+
+
 @extend_schema(tags=["sessions"])
 class SessionViewSet(viewsets.ViewSet):
     lookup_value_regex = ID_PATTERN
@@ -392,6 +416,70 @@ class SessionViewSet(viewsets.ViewSet):
         services.session_settle_due(user=request.user)
         step = selectors.cycle_next(user=request.user)
         return Response(NextStepSerializer(step).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.STR,
+                description=f"Sessions that started at or after this. {EXPORT_BOUND_HELP} "
+                "Default: the whole history.",
+            ),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.STR,
+                description=f"Sessions that started before this (exclusive). {EXPORT_BOUND_HELP} "
+                "Default: no end.",
+            ),
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=SessionExportInput.FORMATS,
+                description="csv (the default) or json.",
+            ),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description=(
+                    "CSV: a header row, then one row a session; JSON: an array of objects "
+                    "with the same keys. Oldest first, streamed, as an attachment. Text that "
+                    "a spreadsheet would run as a formula gets a leading apostrophe in CSV."
+                ),
+            ),
+            (200, "application/json"): OpenApiResponse(
+                response=SessionExportRowSerializer(many=True),
+                description="One object a session, oldest first.",
+            ),
+            400: invalid(),
+        },
+        summary="Export the history as CSV or JSON, streamed, oldest first",
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=ExportNegotiation,
+    )
+    def export_history(self, request):
+        user = request.user
+        params = validated(SessionExportInput, request.query_params, context={"user": user})
+        services.session_settle_due(user=user)
+        start, end, file_format = params.get("from"), params.get("to"), params["format"]
+        now = timezone.now()
+        rows = selectors.session_export(user=user, start=start, end=end)
+        return export.export_response(
+            rows.iterator(chunk_size=export.READ_CHUNK_ROWS),
+            file_format=file_format,
+            zone=user.zone,
+            now=now,
+            filename=export.export_filename(
+                user=user, start=start, end=end, now=now, file_format=file_format
+            ),
+            # Under ASGI a synchronous stream would be read whole before the first byte.
+            asynchronous=isinstance(request._request, ASGIRequest),
+        )
 
 
 class RealtimeTicketView(APIView):

@@ -115,6 +115,40 @@ def session_list(
     return sessions.order_by("-started_at", "-id")
 
 
+EXPORT_FIELDS = (
+    "id",
+    "kind",
+    "state",
+    "source",
+    "name",
+    "description",
+    "task_id",
+    "task__title",
+    "task__project__name",
+    "task__project__deleted_at",
+    "planned_seconds",
+    "started_at",
+    "ended_at",
+    "closed_running_time",
+    "running_since",
+)
+
+
+def session_export(
+    *, user: User, start: datetime.datetime | None = None, end: datetime.datetime | None = None
+) -> QuerySet:
+    """The user's sessions that started in [start, end), oldest first, as flat rows
+    (`EXPORT_FIELDS`) read with one query: a session is in exactly one of two
+    back-to-back ranges, so exports of consecutive periods add up to the whole history.
+    Deleted sessions are left out; a deleted task still names its sessions."""
+    sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
+    if start is not None:
+        sessions = sessions.filter(started_at__gte=start)
+    if end is not None:
+        sessions = sessions.filter(started_at__lt=end)
+    return sessions.order_by("started_at", "id").values_list(*EXPORT_FIELDS, named=True)
+
+
 def period_range(
     *, user: User, period: timeframes.Period, day: datetime.date | None
 ) -> tuple[datetime.datetime, datetime.datetime]:

@@ -1,8 +1,12 @@
 """Input validation and output shapes of projects, tasks, sessions and events."""
 
+import datetime
+import re
+
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts import timeframes
 from accounts.timeframes import PERIODS
 from sessions_app.models import MAX_PLANNED_SECONDS, Event, Project, Session, Task
 
@@ -154,6 +158,89 @@ class SessionFilterInput(serializers.Serializer):
         if "from" in attrs and "to" in attrs and attrs["to"] <= attrs["from"]:
             raise serializers.ValidationError({"to": ["Must be after from."]})
         return attrs
+
+
+class DateOrDateTimeField(serializers.Field):
+    """`YYYY-MM-DD` (a date) or an ISO 8601 datetime with an offset."""
+
+    DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+    default_error_messages = {
+        "invalid": "Give a date (YYYY-MM-DD) or a datetime with an offset "
+        "(2026-01-01T09:00:00+01:00 or ...Z).",
+        "naive": "Give the datetime's offset (+01:00 or Z), or a date (YYYY-MM-DD).",
+    }
+
+    def to_internal_value(self, data) -> datetime.date | datetime.datetime:
+        text = str(data).strip()
+        try:
+            if self.DATE.match(text):
+                return datetime.date.fromisoformat(text)
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            self.fail("invalid")
+        if moment.tzinfo is None:
+            self.fail("naive")
+        return moment
+
+    def to_representation(self, value) -> str:
+        return value.isoformat()
+
+
+class SessionExportInput(serializers.Serializer):
+    """`from` and `to` bound the sessions' start as a half-open range [from, to); a date
+    means the instant the user's day of that date begins (their `day_starts_at` in their
+    timezone). Needs the user in the context (`user`)."""
+
+    FORMATS = ("csv", "json")
+
+    format = serializers.ChoiceField(choices=FORMATS, default="csv")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so these two are added by name.
+        fields["from"] = DateOrDateTimeField(required=False)
+        fields["to"] = DateOrDateTimeField(required=False)
+        return fields
+
+    def validate(self, attrs):
+        user = self.context["user"]
+        for bound in ("from", "to"):
+            value = attrs.get(bound)
+            if value is None:
+                continue
+            try:
+                if isinstance(value, datetime.datetime):
+                    attrs[bound] = value.astimezone(datetime.UTC)
+                else:
+                    attrs[bound] = timeframes.day_start(user, value)
+            except OverflowError:
+                raise serializers.ValidationError({bound: ["Out of range."]}) from None
+        if "from" in attrs and "to" in attrs and attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": ["Must be after from."]})
+        return attrs
+
+
+class SessionExportRowSerializer(serializers.Serializer):
+    """The shape of one exported session (for the schema; `sessions_app.export` writes the
+    rows itself, to stream them)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Session.Kind.choices)
+    state = serializers.ChoiceField(choices=Session.State.choices)
+    source = serializers.ChoiceField(choices=Session.Source.choices)
+    name = serializers.CharField()
+    description = serializers.CharField()
+    task_id = serializers.IntegerField(allow_null=True)
+    task_title = serializers.CharField(allow_null=True)
+    project_name = serializers.CharField(allow_null=True)
+    started_at_utc = serializers.DateTimeField()
+    ended_at_utc = serializers.DateTimeField(allow_null=True)
+    started_at_local = serializers.DateTimeField(help_text="In your timezone, with its offset.")
+    ended_at_local = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.IntegerField(
+        help_text="Running time (pauses excluded); a running session up to now."
+    )
+    planned_seconds = serializers.IntegerField(allow_null=True)
 
 
 class NextStepSerializer(serializers.Serializer):

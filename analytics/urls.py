@@ -1,0 +1,10 @@
+from django.urls import path
+
+from analytics import api
+
+urlpatterns = [
+    path("analytics/summary/", api.SummaryView.as_view(), name="analytics-summary"),
+    path("analytics/heatmap/", api.HeatmapView.as_view(), name="analytics-heatmap"),
+    path("analytics/streak/", api.StreakView.as_view(), name="analytics-streak"),
+    path("leaderboard/", api.LeaderboardView.as_view(), name="leaderboard"),
+]

@@ -1,0 +1,178 @@
+"""The session export: a user's history as CSV or JSON, streamed a chunk at a time.
+
+Rows come from `selectors.session_export` through a server-side cursor and leave as
+soon as a chunk of them is formatted, so memory stays flat however long the history.
+Under ASGI the same generator is pulled from the request's thread by an async
+iterator: Django would otherwise read a synchronous one to the end before sending.
+"""
+
+import csv
+import datetime
+import json
+import zoneinfo
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+from asgiref.sync import sync_to_async
+from django.http import StreamingHttpResponse
+
+from accounts import timeframes
+from pomodoro.timefmt import isoformat_utc
+
+COLUMNS = (
+    "id",
+    "kind",
+    "state",
+    "source",
+    "name",
+    "description",
+    "task_id",
+    "task_title",
+    "project_name",
+    "started_at_utc",
+    "ended_at_utc",
+    "started_at_local",
+    "ended_at_local",
+    "duration_seconds",
+    "planned_seconds",
+)
+# Free text typed by the user; every other cell is a number, a fixed word or a time.
+TEXT_COLUMNS = ("name", "description", "task_title", "project_name")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV
+# injection"); a leading apostrophe makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Rows read from the database per round trip, and rows formatted per chunk sent.
+READ_CHUNK_ROWS = 2000
+SEND_CHUNK_ROWS = 500
+
+# `to` is exclusive: the last instant exported is just before it.
+END_EXCLUSIVE = datetime.timedelta.resolution
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def running_seconds(row, now: datetime.datetime) -> int:
+    """Whole seconds of running time up to `now`, pauses excluded (`Session.elapsed`)."""
+    elapsed = row.closed_running_time
+    if row.running_since is not None:
+        elapsed += max(now - row.running_since, datetime.timedelta(0))
+    return int(elapsed.total_seconds())
+
+
+def export_record(row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> dict:
+    """One session as the export's columns, in order. A task whose project was deleted
+    reads as having none, as in the API."""
+    project_name = row.task__project__name if row.task__project__deleted_at is None else None
+    ended_at = row.ended_at
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "state": row.state,
+        "source": row.source,
+        "name": row.name,
+        "description": row.description,
+        "task_id": row.task_id,
+        "task_title": row.task__title,
+        "project_name": project_name,
+        "started_at_utc": isoformat_utc(row.started_at),
+        "ended_at_utc": isoformat_utc(ended_at) if ended_at else None,
+        "started_at_local": row.started_at.astimezone(zone).isoformat(),
+        "ended_at_local": ended_at.astimezone(zone).isoformat() if ended_at else None,
+        "duration_seconds": running_seconds(row, now),
+        "planned_seconds": row.planned_seconds,
+    }
+
+
+def spreadsheet_safe(text: str | None) -> str | None:
+    if text and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+class Echo:
+    """A file-like object whose write hands back what it was given (Django docs,
+    "Streaming large CSV files"): the csv writer formats a row, nothing is kept."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> Iterator[str]:
+    """The CSV text: a header row, then one row a session (RFC 4180 quoting, CRLF line
+    ends, empty cells for nulls, free text made spreadsheet safe)."""
+    writer = csv.writer(Echo(), quoting=csv.QUOTE_MINIMAL)
+    lines = [writer.writerow(COLUMNS)]
+    for row in rows:
+        record = export_record(row, zone=zone, now=now)
+        for column in TEXT_COLUMNS:
+            record[column] = spreadsheet_safe(record[column])
+        lines.append(writer.writerow(record.values()))
+        if len(lines) >= SEND_CHUNK_ROWS:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
+
+
+def json_chunks(
+    rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime
+) -> Iterator[str]:
+    """A JSON array of objects with the CSV's columns as keys; values as stored (numbers
+    as numbers, nulls as null, text unchanged)."""
+    parts = ["["]
+    separator = ""
+    for row in rows:
+        record = export_record(row, zone=zone, now=now)
+        parts.append(separator + json.dumps(record, ensure_ascii=False))
+        separator = ","
+        if len(parts) >= SEND_CHUNK_ROWS:
+            yield "".join(parts)
+            parts = []
+    parts.append("]")
+    yield "".join(parts)
+
+
+async def pulled_in_thread(chunks: Iterator[str]) -> AsyncIterator[str]:
+    """`chunks` as an async iterator, each chunk made in the request's thread, where
+    its database connection (and the open cursor) lives."""
+    next_chunk = sync_to_async(next, thread_sensitive=True)
+    try:
+        while (chunk := await next_chunk(chunks, None)) is not None:
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=True)()
+
+
+def export_filename(
+    *,
+    user,
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+    now: datetime.datetime,
+    file_format: str,
+) -> str:
+    """sessions-20260101-20260131.csv: the first and last of the user's days covered
+    (the last is today without an end); sessions-until-20260131.csv without a start."""
+    last_day = (
+        timeframes.local_date(user, end - END_EXCLUSIVE) if end else timeframes.today(user, now)
+    )
+    first = f"{timeframes.local_date(user, start):%Y%m%d}" if start else "until"
+    return f"sessions-{first}-{last_day:%Y%m%d}.{file_format}"
+
+
+def export_response(
+    rows: Iterable,
+    *,
+    file_format: str,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+    filename: str,
+    asynchronous: bool,
+) -> StreamingHttpResponse:
+    make_chunks = csv_chunks if file_format == "csv" else json_chunks
+    chunks = make_chunks(rows, zone=zone, now=now)
+    response = StreamingHttpResponse(
+        pulled_in_thread(chunks) if asynchronous else chunks,
+        content_type=CONTENT_TYPES[file_format],
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,190 @@
+"""An independent oracle: for random sessions in random calendars, the API's daily,
+weekly, monthly and heatmap figures equal a brute-force walk over the raw segments,
+minute by minute (every time here is a whole UTC minute, and so is every day and hour
+boundary of these zones, so a minute never straddles one).
+
+The oracle does not use accounts.timeframes: it finds days from the contract's words
+(day D starts at D `day_starts_at` local time, the first one when a wall time repeats
+or the one before a skipped hour, i.e. zoneinfo's fold=0)."""
+
+import bisect
+import datetime
+import zoneinfo
+from collections import Counter
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from tests.analytics.helpers import API, add_session
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+MINUTE = datetime.timedelta(minutes=1)
+ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "UTC",
+]
+# DST changes of 2025 in the zones above, and month and year ends.
+ANCHORS = [
+    datetime.datetime.fromisoformat(text)
+    for text in [
+        "2025-03-30T01:00:00+00:00",
+        "2025-10-26T01:00:00+00:00",
+        "2025-03-09T07:00:00+00:00",
+        "2025-11-02T06:00:00+00:00",
+        "2025-04-05T16:00:00+00:00",
+        "2025-10-04T16:00:00+00:00",
+        "2025-04-05T14:00:00+00:00",
+        "2025-09-27T14:00:00+00:00",
+        "2025-12-31T23:00:00+00:00",
+        "2025-02-28T12:00:00+00:00",
+    ]
+]
+FOCUS_KINDS = ("focus", "stopwatch")
+
+segment_minutes = st.integers(min_value=1, max_value=300)
+session_shape = st.tuples(
+    st.integers(min_value=0, max_value=720),  # minutes since the previous session
+    st.sampled_from(["focus", "stopwatch", "short_break"]),
+    st.lists(
+        st.tuples(segment_minutes, st.integers(min_value=1, max_value=240)),  # (run, pause after)
+        min_size=1,
+        max_size=3,
+    ),
+)
+calendar = st.tuples(
+    st.sampled_from(ZONES),
+    st.builds(
+        datetime.time,
+        st.integers(min_value=0, max_value=23),
+        st.sampled_from([0, 15, 30, 45]),
+    ),
+    st.integers(min_value=0, max_value=6),
+)
+
+
+def day_of(minute, starts: list[datetime.datetime], first: datetime.date) -> datetime.date:
+    return first + datetime.timedelta(days=bisect.bisect_right(starts, minute) - 1)
+
+
+def oracle(sessions, zone_name, day_starts_at):
+    """Focus and break minutes by user day, and focus by local (weekday, hour)."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    lo = min(start for _, segments in sessions for start, _ in segments)
+    first = lo.astimezone(zone).date() - datetime.timedelta(days=3)
+    starts = [
+        datetime.datetime.combine(
+            first + datetime.timedelta(days=n), day_starts_at, zone
+        ).astimezone(UTC)
+        for n in range(120)
+    ]
+    focus, breaks, heat_by_day = Counter(), Counter(), Counter()
+    for kind, segments in sessions:
+        for start, end in segments:
+            minute = start
+            while minute < end:
+                day = day_of(minute, starts, first)
+                if kind in FOCUS_KINDS:
+                    focus[day] += 60
+                    local = minute.astimezone(zone)
+                    heat_by_day[(day, local.weekday(), local.hour)] += 60
+                else:
+                    breaks[day] += 60
+                minute += MINUTE
+    return focus, breaks, heat_by_day
+
+
+def week_first(day: datetime.date, week_starts_on: int) -> datetime.date:
+    return day - datetime.timedelta(days=(day.weekday() - week_starts_on) % 7)
+
+
+def month_days(first: datetime.date) -> list[datetime.date]:
+    days = []
+    day = first
+    while day.month == first.month:
+        days.append(day)
+        day += datetime.timedelta(days=1)
+    return days
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    calendar=calendar,
+    anchor=st.sampled_from(ANCHORS),
+    lead=st.integers(min_value=0, max_value=36 * 60),
+    shapes=st.lists(session_shape, min_size=1, max_size=6),
+)
+def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, shapes):
+    zone_name, day_starts_at, week_starts_on = calendar
+    at = anchor - datetime.timedelta(minutes=lead)
+    sessions = []
+    for gap, kind, runs in shapes:
+        at += datetime.timedelta(minutes=gap)
+        segments = []
+        for run, pause in runs:
+            segments.append((at, at + datetime.timedelta(minutes=run)))
+            at += datetime.timedelta(minutes=run + pause)
+        sessions.append((kind, segments))
+    focus, breaks, heat_by_day = oracle(sessions, zone_name, day_starts_at)
+
+    with transaction.atomic():
+        user = UserFactory(
+            timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on
+        )
+        for kind, segments in sessions:
+            add_session(user, *segments, kind=kind)
+        client = APIClient()
+        client.force_authenticate(user)
+
+        def get(path, **params):
+            response = client.get(API + path, params)
+            assert response.status_code == 200, response.content
+            return response.json()
+
+        days = sorted(set(focus) | set(breaks))
+        for month in sorted({day.replace(day=1) for day in days}):
+            body = get("analytics/summary/", period="month", date=month.isoformat())
+            expected = [
+                {"date": day.isoformat(), "focus_seconds": focus[day]} for day in month_days(month)
+            ]
+            assert body["by_day"] == expected
+            assert body["focus_seconds"] == sum(focus[day] for day in month_days(month))
+            assert body["break_seconds"] == sum(breaks[day] for day in month_days(month))
+            previous = (month - datetime.timedelta(days=1)).replace(day=1)
+            assert body["previous_focus_seconds"] == sum(focus[day] for day in month_days(previous))
+        for week in sorted({week_first(day, week_starts_on) for day in days}):
+            body = get("analytics/summary/", period="week", date=week.isoformat())
+            week_days = [week + datetime.timedelta(days=n) for n in range(7)]
+            assert body["by_day"] == [
+                {"date": day.isoformat(), "focus_seconds": focus[day]} for day in week_days
+            ]
+            assert body["previous_focus_seconds"] == sum(
+                focus[day - datetime.timedelta(days=7)] for day in week_days
+            )
+        for day in days:
+            body = get("analytics/summary/", period="day", date=day.isoformat())
+            assert (body["focus_seconds"], body["break_seconds"]) == (focus[day], breaks[day])
+
+        first, last = days[0], days[-1]
+        if last > first:
+            first += datetime.timedelta(days=1)  # a range that cuts some time off
+        cells = [[0] * 24 for _ in range(7)]
+        for (day, weekday, hour), time in heat_by_day.items():
+            if first <= day <= last:
+                cells[weekday][hour] += time
+        body = get("analytics/heatmap/", **{"from": first.isoformat(), "to": last.isoformat()})
+        assert body == {"cells": cells}
+        transaction.set_rollback(True)
