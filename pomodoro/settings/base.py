@@ -246,6 +246,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "pomodoro" / "static"]
 # Without collectstatic (a source checkout), WhiteNoise finds files in the apps.
 WHITENOISE_USE_FINDERS = True
 
