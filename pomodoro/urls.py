@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from pomodoro import health
+from pomodoro import health, metrics
 from pomodoro.errors import api_not_found
 
 api_v1 = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Unknown paths under /api/ answer problem+json, not Django's HTML page.
     re_path(r"^api/", api_not_found),
 ]
