@@ -14,10 +14,22 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -28,10 +40,12 @@ from sessions_app.models import Session, SessionSegment, Task
 
 UTC = datetime.UTC
 ZERO = datetime.timedelta(0)
-QUARTER_HOUR = datetime.timedelta(minutes=15)
-EPOCH = datetime.datetime(2000, 1, 1, tzinfo=UTC)
 # The heatmap's longest range: a leap year and one day, so any "last 12 months" fits.
 HEATMAP_MAX_DAYS = 367
+UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = datetime.timedelta(microseconds=1)
+MICROSECONDS_PER_SECOND = 1_000_000
+QUARTER_HOUR_MICROSECONDS = 900 * MICROSECONDS_PER_SECOND
 
 
 def seconds(delta: datetime.timedelta) -> int:
@@ -49,6 +63,26 @@ class Piece:
     task_id: int | None
 
 
+def overlapping(start: datetime.datetime, end: datetime.datetime) -> Q:
+    """Segments that overlap [start, end), exact for segments of any length (a stopwatch
+    can run for days). Every segment is either short (closed within SHORT_SEGMENT), and
+    then started at most that long before `start`, so the index (user, started_at) is
+    walked over [start - SHORT_SEGMENT, end) only; or long or still open, and then in
+    the small partial index segment_long_or_open."""
+    reaches_start = Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+    recent = Q(started_at__gte=start - SessionSegment.SHORT_SEGMENT, started_at__lt=end)
+    early = Q(started_at__lt=start - SessionSegment.SHORT_SEGMENT) & SessionSegment.LONG_OR_OPEN
+    return reaches_start & (recent | early)
+
+
+def user_segments(user: User) -> QuerySet:
+    """The user's segments. The filter on the session's user is redundant (a segment's
+    user is its session's), but it lets PostgreSQL read only this user's sessions for
+    the join instead of every user's when it misjudges how many segments a range holds
+    (one user with years of history among many recent ones, in the benchmark)."""
+    return SessionSegment.objects.filter(user=user, session__user=user)
+
+
 def running_pieces(
     *,
     user: User | None = None,
@@ -61,14 +95,12 @@ def running_pieces(
     """(user id, piece) for every segment of the user's (or the filter's) live sessions of `kinds`
     that overlaps [start, end), clipped to that range. One query.
 
-    The filter `started_at < end AND (ended_at IS NULL OR ended_at > start)` is exact
-    for segments of any length (a stopwatch can run for days), and walks the index
-    (user, started_at) up to `end`."""
+    See `overlapping` for the filter."""
     segments = SessionSegment.objects.filter(
-        session__deleted_at__isnull=True, session__kind__in=list(kinds), started_at__lt=end
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        overlapping(start, end), session__deleted_at__isnull=True, session__kind__in=list(kinds)
+    )
     if user is not None:
-        segments = segments.filter(user=user)
+        segments = segments.filter(user=user, session__user=user)
     if where is not None:
         segments = segments.filter(where)
     rows = segments.values_list(
@@ -87,11 +119,75 @@ def running_pieces(
             yield user_id, Piece(piece_start, piece_end, kind, task_id)
 
 
-def split_at(
-    start: datetime.datetime, end: datetime.datetime, bounds: list[datetime.datetime]
-) -> Iterator[tuple[int, datetime.timedelta]]:
+def micros(at: datetime.datetime) -> int:
+    """An instant as whole microseconds since the Unix epoch."""
+    return (at - UNIX_EPOCH) // MICROSECOND
+
+
+class EpochMicros(Func):
+    """A timestamp as whole microseconds since the Unix epoch, computed in PostgreSQL
+    (EXTRACT(EPOCH ...) is an exact numeric since PostgreSQL 14). Loading integers is
+    several times cheaper than loading datetimes, which Django does in Python."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece (see `Piece`) in whole microseconds since the Unix epoch."""
+
+    user_id: int
+    start: int
+    end: int
+    kind: str
+    task_id: int | None
+
+
+def running_spans(
+    segments: QuerySet,
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    now: datetime.datetime,
+    kinds: Iterable[str] = Session.FOCUS_KINDS,
+    extra: Iterable[str] = (),
+) -> Iterator[tuple[Span, tuple]]:
+    """`running_pieces` in integers, from `segments` (a SessionSegment queryset already
+    filtered by user), with the `extra` fields of each row. One query."""
+    rows = (
+        segments.filter(
+            overlapping(start, end),
+            session__deleted_at__isnull=True,
+            session__kind__in=list(kinds),
+        )
+        .annotate(
+            start_us=EpochMicros("started_at"),
+            end_us=EpochMicros("ended_at"),
+            target_us=EpochMicros("session__target_end_at"),
+        )
+        .values_list(
+            "user_id",
+            "start_us",
+            "end_us",
+            "target_us",
+            "session__kind",
+            "session__task_id",
+            *extra,
+        )
+    )
+    start_us, end_us, now_us = micros(start), micros(end), micros(now)
+    for user_id, started, ended, target, kind, task_id, *more in rows:
+        if ended is None:
+            ended = min(now_us, target) if target is not None else now_us
+        piece_start, piece_end = max(started, start_us), min(ended, end_us)
+        if piece_end > piece_start:
+            yield Span(user_id, piece_start, piece_end, kind, task_id), tuple(more)
+
+
+def split_at(start, end, bounds: list) -> Iterator[tuple[int, Any]]:
     """(i, time) for each part of [start, end) in [bounds[i], bounds[i + 1]); the stretch
-    must lie within [bounds[0], bounds[-1])."""
+    must lie within [bounds[0], bounds[-1]). Datetimes or microseconds alike."""
     i = bisect.bisect_right(bounds, start) - 1
     while start < end:
         part_end = min(end, bounds[i + 1])
@@ -154,30 +250,33 @@ def focus_summary(
     start, end = bounds[0], bounds[-1]
     previous_start = timeframes.day_start(user, previous_first)
 
-    day_focus = [ZERO] * (len(bounds) - 1)
-    task_focus: dict[int | None, datetime.timedelta] = defaultdict(lambda: ZERO)
-    focus = breaks = previous = ZERO
-    pieces = running_pieces(
-        user=user,
+    # In whole microseconds since the epoch: integers are cheap to load and to add.
+    day_bounds_us = [micros(bound) for bound in bounds]
+    start_us = day_bounds_us[0]
+    day_focus = [0] * (len(bounds) - 1)
+    task_focus: dict[int | None, int] = defaultdict(int)
+    focus = breaks = previous = 0
+    spans = running_spans(
+        user_segments(user),
         start=previous_start,
         end=end,
         now=now,
         kinds=(*Session.FOCUS_KINDS, *Session.BREAK_KINDS),
     )
-    for _user_id, piece in pieces:
-        is_focus = piece.kind in Session.FOCUS_KINDS
-        if piece.start < start:
+    for span, _ in spans:
+        is_focus = span.kind in Session.FOCUS_KINDS
+        if span.start < start_us:
             if is_focus:
-                previous += min(piece.end, start) - piece.start
-            if piece.end <= start:
+                previous += min(span.end, start_us) - span.start
+            if span.end <= start_us:
                 continue
-        piece_start = max(piece.start, start)
+        span_start = max(span.start, start_us)
         if not is_focus:
-            breaks += piece.end - piece_start
+            breaks += span.end - span_start
             continue
-        focus += piece.end - piece_start
-        task_focus[piece.task_id] += piece.end - piece_start
-        for i, time in split_at(piece_start, piece.end, bounds):
+        focus += span.end - span_start
+        task_focus[span.task_id] += span.end - span_start
+        for i, time in split_at(span_start, span.end, day_bounds_us):
             day_focus[i] += time
 
     # A running session past its target completed there, whether or not it was settled.
@@ -188,8 +287,13 @@ def focus_summary(
         target_end_at__lt=end,
         target_end_at__lte=now,
     )
+    # The WHERE repeats the two filters so that the index (user, ended_at) and the
+    # partial index of running sessions bound the scan to the period.
     counts = Session.objects.filter(
-        user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True
+        ended_in_period | due_in_period,
+        user=user,
+        kind=Session.Kind.FOCUS,
+        deleted_at__isnull=True,
     ).aggregate(
         completed=Count(
             "pk", filter=(Q(state=Session.State.COMPLETED) & ended_in_period) | due_in_period
@@ -211,7 +315,7 @@ def focus_summary(
             TaskFocus(
                 task=task_id,
                 title=title,
-                focus_seconds=seconds(time),
+                focus_seconds=time // MICROSECONDS_PER_SECOND,
                 goal_seconds=None if goal is None else goal * 60 * days,
             )
         )
@@ -221,16 +325,19 @@ def focus_summary(
         period=period,
         start=start,
         end=end,
-        focus_seconds=seconds(focus),
-        break_seconds=seconds(breaks),
+        focus_seconds=focus // MICROSECONDS_PER_SECOND,
+        break_seconds=breaks // MICROSECONDS_PER_SECOND,
         completed_focus_count=counts["completed"],
         interrupted_count=counts["interrupted"],
         by_task=by_task,
         by_day=[
-            DayFocus(date=first + datetime.timedelta(days=i), focus_seconds=seconds(time))
+            DayFocus(
+                date=first + datetime.timedelta(days=i),
+                focus_seconds=time // MICROSECONDS_PER_SECOND,
+            )
             for i, time in enumerate(day_focus)
         ],
-        previous_focus_seconds=seconds(previous),
+        previous_focus_seconds=previous // MICROSECONDS_PER_SECOND,
     )
 
 
@@ -256,16 +363,25 @@ def focus_heatmap(
     start = timeframes.day_start(user, first)
     end = timeframes.day_start(user, last + datetime.timedelta(days=1))
     zone = user.zone
-    cells = [[ZERO] * 24 for _ in range(7)]
-    for _user_id, piece in running_pieces(user=user, start=start, end=end, now=now):
-        at = piece.start
-        while at < piece.end:
-            quarters = (at - EPOCH) // QUARTER_HOUR
-            part_end = min(piece.end, EPOCH + (quarters + 1) * QUARTER_HOUR)
-            local = at.astimezone(zone)
-            cells[local.weekday()][local.hour] += part_end - at
+    cells = [0] * (7 * 24)
+    # The cell of each UTC quarter hour met, computed once.
+    cell_of: dict[int, int] = {}
+    spans = running_spans(user_segments(user), start=start, end=end, now=now)
+    for span, _ in spans:
+        at = span.start
+        while at < span.end:
+            quarter = at // QUARTER_HOUR_MICROSECONDS
+            part_end = min(span.end, (quarter + 1) * QUARTER_HOUR_MICROSECONDS)
+            cell = cell_of.get(quarter)
+            if cell is None:
+                local = datetime.datetime.fromtimestamp(quarter * 900, zone)
+                cell = cell_of[quarter] = local.weekday() * 24 + local.hour
+            cells[cell] += part_end - at
             at = part_end
-    return [[seconds(time) for time in row] for row in cells]
+    return [
+        [time // MICROSECONDS_PER_SECOND for time in cells[weekday * 24 : weekday * 24 + 24]]
+        for weekday in range(7)
+    ]
 
 
 # --- Streaks -----------------------------------------------------------------------
@@ -428,24 +544,30 @@ def _current_period_focus(
     reach = (
         datetime.timedelta(hours=25) if period == "today" else datetime.timedelta(days=7, hours=1)
     )
-    by_user: dict[int, list[Piece]] = defaultdict(list)
-    for user_id, piece in running_pieces(where=eligible, start=now - reach, end=now, now=now):
-        by_user[user_id].append(piece)
-    users = User.objects.filter(pk__in=list(by_user)).only(
-        "pk", "timezone", "day_starts_at", "week_starts_on"
-    )
     timeframe = "day" if period == "today" else "week"
-    totals = {}
-    for user in users:
-        start, end = timeframes.period_bounds(user, timeframe, timeframes.today(user, now))
-        totals[user.pk] = sum(
-            (
-                max(min(piece.end, end) - max(piece.start, start), ZERO)
-                for piece in by_user[user.pk]
-            ),
-            ZERO,
-        )
-    return totals
+    # Users share a handful of calendars: each one's current period is computed once.
+    bounds_of: dict[tuple, tuple[int, int]] = {}
+    totals: dict[int, int] = defaultdict(int)
+    spans = running_spans(
+        SessionSegment.objects.filter(eligible),
+        start=now - reach,
+        end=now,
+        now=now,
+        extra=("user__timezone", "user__day_starts_at", "user__week_starts_on"),
+    )
+    for span, calendar in spans:
+        bounds = bounds_of.get(calendar)
+        if bounds is None:
+            zone_name, day_starts_at, week_starts_on = calendar
+            owner = User(
+                timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on
+            )
+            period_start, period_end = timeframes.period_bounds(
+                owner, timeframe, timeframes.today(owner, now)
+            )
+            bounds = bounds_of[calendar] = (micros(period_start), micros(period_end))
+        totals[span.user_id] += max(min(span.end, bounds[1]) - max(span.start, bounds[0]), 0)
+    return {user_id: time * MICROSECOND for user_id, time in totals.items()}
 
 
 def leaderboard_cached(*, period: str) -> list[dict]:

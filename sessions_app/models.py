@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.lookups import GreaterThan
 
 from pomodoro.timefmt import isoformat_utc
 
@@ -163,6 +164,12 @@ class Session(models.Model):
             models.Index(
                 fields=["target_end_at"], name="session_due", condition=Q(state="running")
             ),
+            # The sessions that ended in a period (the summary's counts).
+            models.Index(
+                fields=["user", "ended_at"],
+                name="session_user_end",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,8 +207,24 @@ class Session(models.Model):
         )
 
 
+# Reports find the segments overlapping a range by walking (user, started_at) from
+# SHORT_SEGMENT before it, and the few longer or open ones in their own small index
+# (analytics.selectors.overlapping). A planned session runs 24 hours at most.
+SHORT_SEGMENT = datetime.timedelta(days=1)
+# (end - start, not start + a day: an index predicate must be immutable.)
+LONG_OR_OPEN = Q(ended_at__isnull=True) | GreaterThan(
+    models.ExpressionWrapper(
+        models.F("ended_at") - models.F("started_at"), output_field=models.DurationField()
+    ),
+    SHORT_SEGMENT,
+)
+
+
 class SessionSegment(models.Model):
     """A stretch of running time. The open segment of a running session has no end."""
+
+    SHORT_SEGMENT = SHORT_SEGMENT
+    LONG_OR_OPEN = LONG_OR_OPEN
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="segments")
     # Copied from the session so that reports can scan a user's time by range directly.
@@ -221,7 +244,12 @@ class SessionSegment(models.Model):
                 name="segment_ends_after_start",
             ),
         ]
-        indexes = [models.Index(fields=["user", "started_at"], name="segment_user_time")]
+        indexes = [
+            models.Index(fields=["user", "started_at"], name="segment_user_time"),
+            models.Index(
+                fields=["user", "started_at"], name="segment_long_or_open", condition=LONG_OR_OPEN
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} to {self.ended_at or 'now'}"
