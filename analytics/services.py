@@ -1,9 +1,18 @@
 """Analytics writes: awarding badges. Each badge is earned once, with one `badge.earned`
-event in the same transaction."""
+event in the same transaction.
 
+Two ways in: `badges_award_after_focus`, called by the session transitions in the
+transaction where a focus session completes (so `badge.earned` goes out live), which
+looks only at what that completion can have changed, in a fixed number of queries;
+and `badges_award`, the backstop run when the streak is read, which evaluates all
+history. Both award a badge at most once (the unique constraint, in a savepoint)."""
+
+import bisect
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts import timeframes
@@ -17,6 +26,7 @@ from analytics.selectors import (
     running_pieces,
 )
 from pomodoro.timefmt import isoformat_utc
+from sessions_app.models import Session
 
 Code = Badge.Code
 POMODORO_BADGES = (
@@ -97,13 +107,11 @@ def badges_award(
 ) -> list[Badge]:
     """Awards every badge the user's history has earned and they do not hold yet, each
     with a `badge.earned` event. `goal_week` is looked for in the week containing `at`
-    (the end of the session that just ended; default now). Idempotent and safe to run
-    concurrently: the event is recorded first (taking the user's event stream lock, in
-    the order every transaction takes it), then the badge, in one savepoint; a badge a
-    concurrent transaction awarded first breaks the unique constraint and rolls back
-    both. Badges are never taken back."""
-    from sessions_app.services import event_record
-
+    (default now). The backstop of `badges_award_after_focus`, run on every read of the
+    streak: it catches what no completion brought (the passing of time, a change of
+    settings, history from before badges were awarded at completion). Reads all focus
+    sessions of the user (one query) unless every badge is held. Idempotent and safe to
+    run concurrently (see `_award`). Badges are never taken back."""
     now = now or timezone.now()
     held = set(Badge.objects.filter(user=user).values_list("code", flat=True))
     if held >= set(Code.values):
@@ -121,11 +129,159 @@ def badges_award(
     if Code.GOAL_WEEK not in held:
         if timer_settings is None:
             timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
-        goal_minutes = timer_settings.daily_goal_minutes if timer_settings else None
-        if goal_minutes:
-            goal_at = _goal_week(user, datetime.timedelta(minutes=goal_minutes), at or now, now)
-            if goal_at is not None:
-                candidates[Code.GOAL_WEEK] = goal_at
+        goal_at = _goal_week_of(user, timer_settings, at or now, now)
+        if goal_at is not None:
+            candidates[Code.GOAL_WEEK] = goal_at
+    return _award(user, candidates, held)
+
+
+def badges_award_after_focus(
+    *, user: User, session: Session, now: datetime.datetime | None = None
+) -> list[Badge]:
+    """Awards the badges that the completion of the focus session `session` earned, in
+    the caller's transaction (the session transition's, which holds the session row and
+    has recorded its event, so the user's event stream row too).
+
+    Looks only where this completion can have changed anything, in at most five queries
+    plus five per badge awarded (savepoint, `seq`, event, badge, release):
+    the badges held; the ends of the 1st/10th/100th/1,000th completed focus sessions
+    (one ranked query, only for count badges not held); the focus sessions that ended
+    within the longest streak not held either side of the session's day, or on that day
+    alone for `perfect_cycle` (one query); the timer settings; and the week's running
+    time for `goal_week` (one query, the week of the session's end). Nothing is read
+    once every badge is held. Exact as long as the history before this completion was
+    evaluated, which every completion and every read of the streak does; whatever else
+    (older history, a change of settings) is left to `badges_award`."""
+    now = now or timezone.now()
+    held = set(Badge.objects.filter(user=user).values_list("code", flat=True))
+    if held >= set(Code.values):
+        return []
+    candidates = _nth_pomodoro_badges(user, held, now)
+    day = timeframes.local_date(user, session.ended_at)
+    streaks = [(n, code) for n, code in STREAK_BADGES if code not in held]
+    if streaks or Code.PERFECT_CYCLE not in held:
+        # One more day on the left: a run reaching the window's first day began earlier,
+        # so its badges came before this day (and were awarded then).
+        longest = max((n for n, _code in streaks), default=0)
+        first = day - datetime.timedelta(days=longest)
+        after = day + datetime.timedelta(days=max(longest, 1))
+        records = _focus_records_between(user, first, after, now)
+        candidates.update(_streak_badges_through(records, day, streaks))
+    timer_settings = None
+    if Code.PERFECT_CYCLE not in held or Code.GOAL_WEEK not in held:
+        timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
+    if Code.PERFECT_CYCLE not in held:
+        cycle = timer_settings.long_break_every if timer_settings else 4
+        cycle_at = _perfect_cycle([record for record in records if record.day == day], cycle)
+        if cycle_at is not None:
+            candidates[Code.PERFECT_CYCLE] = cycle_at
+    if Code.GOAL_WEEK not in held:
+        goal_at = _goal_week_of(user, timer_settings, session.ended_at, now)
+        if goal_at is not None:
+            candidates[Code.GOAL_WEEK] = goal_at
+    return _award(user, candidates, held)
+
+
+def _completed_focus(user: User, now: datetime.datetime):
+    """The user's completed focus sessions, as `focus_records` counts them: a running one
+    past its target completed there."""
+    return Session.objects.filter(
+        user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True
+    ).filter(
+        Q(state=Session.State.COMPLETED) | Q(state=Session.State.RUNNING, target_end_at__lte=now)
+    )
+
+
+def _nth_pomodoro_badges(
+    user: User, held: set[str], now: datetime.datetime
+) -> dict[str, datetime.datetime]:
+    """The count badges not held that the user has reached, each at the end of its Nth
+    completed focus session (oldest end first). One query, none when all are held."""
+    wanted = {n: code for n, code in POMODORO_BADGES if code not in held}
+    if not wanted:
+        return {}
+    ranked = (
+        _completed_focus(user, now)
+        .annotate(end=Coalesce("ended_at", "target_end_at"))
+        .annotate(position=Window(RowNumber(), order_by=[F("end").asc(), F("pk").asc()]))
+        .filter(position__in=list(wanted))
+        .values_list("position", "end")
+    )
+    return {wanted[position]: end for position, end in ranked}
+
+
+def _focus_records_between(
+    user: User, first: datetime.date, after: datetime.date, now: datetime.datetime
+) -> list[FocusRecord]:
+    """`focus_records` of the sessions that ended in the user's days `first` up to (not
+    including) `after`. One query."""
+    bounds = day_bounds(user, first, after)
+    start, end = bounds[0], bounds[-1]
+    ended = Q(state__in=Session.ENDED_STATES, ended_at__gte=start, ended_at__lt=end)
+    due = Q(
+        state=Session.State.RUNNING,
+        target_end_at__lte=now,
+        target_end_at__gte=start,
+        target_end_at__lt=end,
+    )
+    rows = (
+        Session.objects.filter(user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True)
+        .filter(ended | due)
+        .values_list("state", "ended_at", "target_end_at")
+    )
+    records = []
+    for state, ended_at, target_end_at in rows:
+        at = ended_at or target_end_at
+        day = first + datetime.timedelta(days=bisect.bisect_right(bounds, at) - 1)
+        records.append(FocusRecord(at, state != Session.State.INTERRUPTED, day))
+    records.sort(key=lambda record: record.ended_at)
+    return records
+
+
+def _streak_badges_through(
+    records: list[FocusRecord], day: datetime.date, wanted: list[tuple[int, str]]
+) -> dict[str, datetime.datetime]:
+    """The streak badges of `wanted` that the run of days through `day` reaches on `day`
+    or later (earlier ones were reached without this day), each at the first completion
+    of its Nth day. `records` must cover the longest N either side of `day`, and one day
+    more on the left."""
+    first_completion: dict[datetime.date, datetime.datetime] = {}
+    for record in records:
+        if record.completed:
+            first_completion.setdefault(record.day, record.ended_at)
+    if day not in first_completion:
+        return {}
+    one_day = datetime.timedelta(days=1)
+    run_start = run_end = day
+    while run_start - one_day in first_completion:
+        run_start -= one_day
+    while run_end + one_day in first_completion:
+        run_end += one_day
+    earned = {}
+    for n, code in wanted:
+        nth_day = run_start + (n - 1) * one_day
+        if day <= nth_day <= run_end:
+            earned[code] = first_completion[nth_day]
+    return earned
+
+
+def _goal_week_of(
+    user: User, timer_settings: TimerSettings | None, at: datetime.datetime, now: datetime.datetime
+) -> datetime.datetime | None:
+    goal_minutes = timer_settings.daily_goal_minutes if timer_settings else None
+    if not goal_minutes:
+        return None
+    return _goal_week(user, datetime.timedelta(minutes=goal_minutes), at, now)
+
+
+def _award(user: User, candidates: dict[str, datetime.datetime], held: set[str]) -> list[Badge]:
+    """Records each candidate badge not held, oldest first, with its `badge.earned` event.
+
+    The event is recorded first (taking the user's event stream row, in the order every
+    transaction takes it), then the badge, in one savepoint: a badge a concurrent
+    transaction awarded first breaks the unique constraint and rolls back both, so each
+    badge has one event and `seq` keeps no gap."""
+    from sessions_app.services import event_record
 
     awarded = []
     for code, earned_at in sorted(candidates.items(), key=lambda item: (item[1], item[0])):

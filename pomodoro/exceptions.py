@@ -69,3 +69,17 @@ class TokenNotValid(DomainError):
     default_code = "token_not_valid"
     default_detail = "The token is invalid, expired or revoked."
     title = "Token not valid"
+
+
+class LastOwner(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_transition"
+    default_detail = "A team keeps at least one owner: make another member owner first."
+    title = "Last owner"
+
+
+class TeamLimitReached(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "limit_reached"
+    default_detail = "A team or user limit is reached."
+    title = "Limit reached"

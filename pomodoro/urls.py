@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("sessions_app.urls")),
     path("", include("analytics.urls")),
+    path("", include("teams.urls")),
 ]
 
 urlpatterns = [

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from pomodoro.errors import problem_for_exception
-from pomodoro.events import user_group
+from pomodoro.events import team_group, user_group
 from pomodoro.timefmt import isoformat_utc
 from sessions_app import selectors, services
 
@@ -72,6 +72,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.generation = self.scope["token_generation"]
         self.last_sent: int | None = None
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        self.team_ids: set[int] = set()
+        await self._sync_team_groups()
         await self.accept()
         ConnectionStats.open_sockets += 1
         self.counted = True
@@ -93,6 +95,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             watchdog.cancel()
         if getattr(self, "user", None) is not None:
             await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+            for team_id in getattr(self, "team_ids", ()):
+                await self.channel_layer.group_discard(team_group(team_id), self.channel_name)
 
     # --- Events from the channel layer ------------------------------------------------
 
@@ -106,6 +110,19 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(event)
         self.last_sent = event["seq"]
+
+    async def team_member_status(self, message):
+        """A teammate's state changed: forwarded as is (no seq, not in the log)."""
+        if self.closed or self.last_sent is None:
+            return
+        await self.send_json(
+            {"type": "team.member_status", "team": message["team"], "data": message["data"]}
+        )
+
+    async def teams_changed(self, message):
+        """The user joined or left a team (teams.services): follow the team groups."""
+        if not self.closed:
+            await self._sync_team_groups()
 
     async def auth_revoked(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)
@@ -222,6 +239,20 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             # The channel layer forgets a group member after its group_expiry (a day by
             # default); joining again keeps a long-lived socket in the user's group.
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+            # Also re-reads the teams, in case a teams.changed push was lost.
+            await self._sync_team_groups(rejoin=True)
+
+    async def _sync_team_groups(self, *, rejoin: bool = False) -> None:
+        """Joins the groups `team.<id>` of the user's teams and leaves those of teams the
+        user is no longer in. One query."""
+        from teams.selectors import team_ids_of
+
+        current = set(await database_sync_to_async(team_ids_of)(user_id=self.user.pk))
+        for team_id in self.team_ids - current:
+            await self.channel_layer.group_discard(team_group(team_id), self.channel_name)
+        for team_id in current if rejoin else current - self.team_ids:
+            await self.channel_layer.group_add(team_group(team_id), self.channel_name)
+        self.team_ids = current
 
     async def _credentials_current(self) -> bool:
         """False once the user was disabled or changed their password since the socket

@@ -3,7 +3,9 @@
 Lock order, always: the user row (only where new time is claimed: create, log),
 then session rows in primary-key order, then the user's event stream row (taken
 last, by event_record, just before commit). Nothing waits for a lock while
-holding the event stream row, so no cycle can form.
+holding the event stream row, so no cycle can form. Badges a completed focus
+session earns are inserted after that (analytics.services): only a holder of the
+stream row inserts one, so that insert never waits for another transaction's.
 
 FOR NO KEY UPDATE (no_key=True), not FOR UPDATE: the plain form would also block
 inserts of segments and events, which reference these rows with foreign keys.

@@ -293,8 +293,24 @@ def _save(session: Session, fields: list[str]) -> None:
     session.save(update_fields=[*fields, "version", "updated_at"])
 
 
+# The events that report a session's end: by stop (also within a delete), by time, or
+# logged by hand.
+ENDING_EVENTS = frozenset({"session.stopped", "session.completed", "session.logged"})
+
+
 def _record(user: User, type: str, session: Session, now: datetime.datetime, **more: Any) -> None:
+    """Records a session event. When it reports a focus session ending completed, this
+    is the one place that awards the badges the completion earned, in the same
+    transaction and after the event: the session row and the event stream row are held
+    already, so the badge rows come last in the lock order (sessions_app/locks.py)."""
     event_record(user=user, type=type, data={"session": session_data(session, now=now), **more})
+    if type in ENDING_EVENTS and session.kind == Kind.FOCUS and session.state == State.COMPLETED:
+        from analytics.services import badges_award_after_focus  # analytics imports this app
+
+        badges_award_after_focus(user=user, session=session, now=now)
+    from teams.services import member_status_publish  # teams builds on sessions
+
+    member_status_publish(user=user, event_type=type, session=session, now=now)
 
 
 def _end(session: Session, *, at: datetime.datetime, state: str) -> None:

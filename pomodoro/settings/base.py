@@ -222,6 +222,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Guessing invite codes: POST teams/join/ per user (teams.api.TeamJoinThrottle).
+    "DEFAULT_THROTTLE_RATES": {"team_join": os.environ.get("TEAM_JOIN_RATE", "10/minute")},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -237,7 +239,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStateEnum": "teams.serializers.MEMBER_STATES",
+        "SessionStateEnum": "sessions_app.models.Session.State",
+    },
 }
 
 # --- Internationalisation, static files -------------------------------------
@@ -260,6 +265,9 @@ EVENTS_PAGE_SIZE = 500
 # How long the global leaderboard is served from the cache: a short TTL chosen, not yet
 # measured against invalidation on writes (docs/design.md, Analytics).
 LEADERBOARD_CACHE_SECONDS = env_int("LEADERBOARD_CACHE_SECONDS", 30)
+# Teams: members of one team, and teams one user may belong to (docs/api.md, Teams).
+TEAM_MAX_MEMBERS = env_int("TEAM_MAX_MEMBERS", 200)
+TEAMS_PER_USER = env_int("TEAMS_PER_USER", 20)
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

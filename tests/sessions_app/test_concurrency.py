@@ -216,7 +216,10 @@ def test_concurrent_overlapping_manual_entries_accept_exactly_one():
     assert list(Session.objects.filter(user=user).values_list("pk", "source")) == [
         (logged["id"], "manual")
     ]
-    assert [(event.seq, event.type) for event in user_events(user)] == [(1, "session.logged")]
+    assert [(event.seq, event.type) for event in user_events(user)] == [
+        (1, "session.logged"),
+        (2, "badge.earned"),
+    ]
 
 
 def test_concurrent_back_to_back_manual_entries_are_all_accepted():
@@ -239,7 +242,15 @@ def test_concurrent_back_to_back_manual_entries_are_all_accepted():
     assert Session.objects.filter(user=user, source="manual").count() == 6
     events = user_events(user)
     assert_gapless(events)
-    assert [event.type for event in events] == ["session.logged"] * 6
+    assert [event.type for event in events if event.type != "badge.earned"] == [
+        "session.logged"
+    ] * 6
+    # Badges earned on the way (first_pomodoro; perfect_cycle when the six share a day),
+    # each once.
+    badges = [event.data["badge"]["code"] for event in events if event.type == "badge.earned"]
+    assert badges[0] == "first_pomodoro"
+    assert set(badges) <= {"first_pomodoro", "perfect_cycle"}
+    assert len(badges) == len(set(badges))
 
 
 def test_concurrent_retries_with_one_idempotency_key_create_one_session():

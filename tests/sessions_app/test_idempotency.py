@@ -244,7 +244,7 @@ def test_log_with_the_same_key_twice_records_one_entry(client, user):
         "true",
     )
     assert snapshot(user) == before
-    assert before[1] == [(1, "session.logged")]
+    assert before[1] == [(1, "session.logged"), (2, "badge.earned")]
 
 
 def test_request_without_a_key_is_not_recorded(client, user):

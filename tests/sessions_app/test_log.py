@@ -66,9 +66,12 @@ def test_log_records_a_completed_manual_session(client, user):
     assert list(SessionSegment.objects.values_list("started_at", "ended_at")) == [
         (start, start + 50 * MINUTE)
     ]
-    [event] = events(user)
+    event, badge = events(user)
     assert (event.seq, event.type) == (1, "session.logged")
     assert without_server_time(event.data["session"]) == without_server_time(body)
+    # The user's first completed focus session, in the same transaction.
+    assert (badge.seq, badge.type) == (2, "badge.earned")
+    assert badge.data["badge"]["code"] == "first_pomodoro"
 
 
 @pytest.mark.parametrize(
@@ -207,6 +210,7 @@ def test_log_may_fill_the_pause_of_another_session(client, user):
         "session.paused",
         "session.started",
         "session.logged",
+        "badge.earned",
     ]
 
 
@@ -219,7 +223,7 @@ def test_log_back_to_back_with_other_sessions_is_accepted(client, user):
 
     assert response.status_code == 201
     assert Session.objects.count() == 3
-    assert event_types(user) == [(1, "session.logged")]
+    assert event_types(user) == [(1, "session.logged"), (2, "badge.earned")]
 
 
 def test_log_over_a_deleted_session_is_accepted(client, user):
@@ -256,5 +260,6 @@ def test_log_after_the_target_of_an_unnoticed_completion_is_accepted(client, use
     assert [type for _, type in event_types(user)] == [
         "session.started",
         "session.completed",
+        "badge.earned",
         "session.logged",
     ]

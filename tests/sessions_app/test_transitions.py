@@ -403,6 +403,7 @@ def test_stop_a_session_that_reached_its_planned_length_completes_it(client, use
         "session.paused",
         "session.updated",
         "session.stopped",
+        "badge.earned",
     ]
 
 
@@ -534,7 +535,11 @@ def test_patch_with_the_etag_read_before_a_completion_by_time_is_refused(client,
     current = client.get(f"{API}sessions/{session['id']}/")
     assert current["ETag"] == '"2"'
     assert current.json()["name"] == ""
-    assert [type for _, type in event_types(user)] == ["session.started", "session.completed"]
+    assert [type for _, type in event_types(user)] == [
+        "session.started",
+        "session.completed",
+        "badge.earned",
+    ]
 
 
 def test_patch_with_the_etag_of_the_completed_session_applies(client, user):
@@ -584,6 +589,7 @@ def test_patch_planned_seconds_to_what_already_ran_completes_the_session(client,
         "session.started",
         "session.updated",
         "session.completed",
+        "badge.earned",
     ]
 
 
@@ -600,9 +606,10 @@ def test_start_a_paused_session_whose_plan_is_reached_completes_it(client, user)
     assert body["state"] == "completed"
     assert body["elapsed_seconds"] == 30
     assert body["ended_at"] == started.json()["target_end_at"]
-    assert [type for _, type in event_types(user)][-2:] == [
+    assert [type for _, type in event_types(user)][-3:] == [
         "session.started",
         "session.completed",
+        "badge.earned",
     ]
 
 
@@ -823,7 +830,11 @@ def test_a_running_session_past_its_target_reads_as_completed_at_the_target(clie
     stored = Session.objects.get()
     assert stored.closed_running_time == datetime.timedelta(seconds=1500)
     assert session_row(stored.pk)["segments"] == [(stored.started_at, target_end_at)]
-    assert event_types(user) == [(1, "session.started"), (2, "session.completed")]
+    assert event_types(user) == [
+        (1, "session.started"),
+        (2, "session.completed"),
+        (3, "badge.earned"),
+    ]
     assert without_server_time(events(user)[1].data["session"]) == without_server_time(body)
 
 
@@ -837,7 +848,11 @@ def test_a_session_completed_by_time_is_recorded_once(client, user):
         client.get(API + "sessions/")
     act(client, session["id"], "stop")
 
-    assert event_types(user) == [(1, "session.started"), (2, "session.completed")]
+    assert event_types(user) == [
+        (1, "session.started"),
+        (2, "session.completed"),
+        (3, "badge.earned"),
+    ]
 
 
 def test_pause_of_a_session_past_its_target_is_refused_as_it_has_ended(client, user):
@@ -849,7 +864,11 @@ def test_pause_of_a_session_past_its_target_is_refused_as_it_has_ended(client, u
     body = assert_problem(response, 409, "invalid_transition")
     assert body["session"]["state"] == "completed"
     assert client.get(f"{API}sessions/{session['id']}/").json()["state"] == "completed"
-    assert [type for _, type in event_types(user)] == ["session.started", "session.completed"]
+    assert [type for _, type in event_types(user)] == [
+        "session.started",
+        "session.completed",
+        "badge.earned",
+    ]
 
 
 def test_stop_of_a_session_past_its_target_answers_it_completed_at_the_target(client, user):
@@ -863,7 +882,11 @@ def test_stop_of_a_session_past_its_target_answers_it_completed_at_the_target(cl
     assert response.json()["state"] == "completed"
     assert response.json()["ended_at"] == iso(target_end_at)
     assert response.json()["elapsed_seconds"] == 1500
-    assert event_types(user) == [(1, "session.started"), (2, "session.completed")]
+    assert event_types(user) == [
+        (1, "session.started"),
+        (2, "session.completed"),
+        (3, "badge.earned"),
+    ]
 
 
 def test_delete_of_a_session_past_its_target_completes_it_first(client, user):
@@ -880,7 +903,9 @@ def test_delete_of_a_session_past_its_target_completes_it_first(client, user):
     assert event_types(user) == [
         (1, "session.started"),
         (2, "session.completed"),
-        (3, "session.deleted"),
+        # It completed by time before the delete: the badge stays (never taken back).
+        (3, "badge.earned"),
+        (4, "session.deleted"),
     ]
 
 
@@ -907,9 +932,10 @@ def test_completing_a_focus_auto_starts_a_break_when_the_settings_say_so(client,
     assert [type for _, type in event_types(user)] == [
         "session.started",
         "session.completed",
+        "badge.earned",
         "session.started",
     ]
-    assert events(user)[2].data["session"]["id"] == body["id"]
+    assert events(user)[3].data["session"]["id"] == body["id"]
 
 
 def test_a_break_completed_long_ago_auto_starts_nothing(client, user):
@@ -922,7 +948,11 @@ def test_a_break_completed_long_ago_auto_starts_nothing(client, user):
 
     assert response.status_code == 204
     assert Session.objects.count() == 1
-    assert [type for _, type in event_types(user)] == ["session.started", "session.completed"]
+    assert [type for _, type in event_types(user)] == [
+        "session.started",
+        "session.completed",
+        "badge.earned",
+    ]
 
 
 def test_completing_a_focus_starts_nothing_without_auto_start(client, user):

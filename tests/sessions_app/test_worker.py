@@ -20,6 +20,7 @@ from django.utils import timezone
 from sessions_app.models import Event, Session, SessionSegment
 from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.sessions_app.timer_helpers import iso
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -107,12 +108,18 @@ def make_due(session_id: int, *, seconds_ago: float) -> Session:
     return Session.objects.get(pk=session_id)
 
 
-def events_of(user) -> list[tuple[int, str, int, str]]:
-    """(seq, type, session id, session state) of every event of the user."""
-    return [
-        (event.seq, event.type, event.data["session"]["id"], event.data["session"]["state"])
-        for event in Event.objects.filter(user=user).order_by("seq")
-    ]
+def events_of(user) -> list[tuple[int, str, int | str, str]]:
+    """(seq, type, session id, session state) of every session event of the user, and
+    (seq, type, badge code, earned_at) of every badge it earned."""
+    rows = []
+    for event in Event.objects.filter(user=user).order_by("seq"):
+        if event.type == "badge.earned":
+            badge = event.data["badge"]
+            rows.append((event.seq, event.type, badge["code"], badge["earned_at"]))
+        else:
+            session = event.data["session"]
+            rows.append((event.seq, event.type, session["id"], session["state"]))
+    return rows
 
 
 def test_two_workers_complete_each_session_once_at_its_target():
@@ -156,6 +163,7 @@ def test_two_workers_complete_each_session_once_at_its_target():
             assert events_of(user) == [
                 (1, "session.started", session.pk, "running"),
                 (2, "session.completed", session.pk, "completed"),
+                (3, "badge.earned", "first_pomodoro", iso(before.target_end_at)),
             ]
             # Completed within a second of its target, with no client asking.
             completed_at = Event.objects.get(user=user, seq=2).at
@@ -225,6 +233,7 @@ def test_once_completes_due_sessions_and_nothing_twice():
         assert events_of(user) == [
             (1, "session.started", session_id, "running"),
             (2, "session.completed", session_id, "completed"),
+            (3, "badge.earned", "first_pomodoro", iso(targets[session_id])),
         ]
     assert Session.objects.get(pk=not_due_id).state == "running"
     assert events_of(not_due_user) == [(1, "session.started", not_due_id, "running")]
@@ -254,7 +263,8 @@ def test_once_auto_starts_the_break_when_the_settings_say_so():
     assert events_of(user) == [
         (1, "session.started", focus.pk, "running"),
         (2, "session.completed", focus.pk, "completed"),
-        (3, "session.started", follower.pk, "running"),
+        (3, "badge.earned", "first_pomodoro", iso(target)),
+        (4, "session.started", follower.pk, "running"),
     ]
 
 
@@ -268,7 +278,11 @@ def test_once_does_not_auto_start_when_the_settings_say_not_to():
     assert list(Session.objects.filter(user=user).values_list("pk", "state")) == [
         (focus.pk, "completed")
     ]
-    assert [event[1] for event in events_of(user)] == ["session.started", "session.completed"]
+    assert [event[1] for event in events_of(user)] == [
+        "session.started",
+        "session.completed",
+        "badge.earned",
+    ]
 
 
 def test_once_auto_starts_focus_after_a_break():
