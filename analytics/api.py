@@ -13,6 +13,7 @@ from analytics.serializers import (
     StreakSerializer,
     SummaryInput,
     SummarySerializer,
+    summary_data,
 )
 from pomodoro.schema import invalid
 from pomodoro.validation import validated
@@ -30,7 +31,7 @@ class SummaryView(APIView):
         summary = selectors.focus_summary(
             user=request.user, period=params["period"], day=params.get("date")
         )
-        return Response(SummarySerializer(summary).data)
+        return Response(summary_data(summary))
 
 
 class HeatmapView(APIView):

@@ -18,16 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    Count,
-    DurationField,
     ExpressionWrapper,
-    F,
     Func,
     Q,
     QuerySet,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Least
@@ -73,14 +70,6 @@ def overlapping(start: datetime.datetime, end: datetime.datetime) -> Q:
     recent = Q(started_at__gte=start - SessionSegment.SHORT_SEGMENT, started_at__lt=end)
     early = Q(started_at__lt=start - SessionSegment.SHORT_SEGMENT) & SessionSegment.LONG_OR_OPEN
     return reaches_start & (recent | early)
-
-
-def user_segments(user: User) -> QuerySet:
-    """The user's segments. The filter on the session's user is redundant (a segment's
-    user is its session's), but it lets PostgreSQL read only this user's sessions for
-    the join instead of every user's when it misjudges how many segments a range holds
-    (one user with years of history among many recent ones, in the benchmark)."""
-    return SessionSegment.objects.filter(user=user, session__user=user)
 
 
 def running_pieces(
@@ -144,45 +133,81 @@ class Span:
     task_id: int | None
 
 
+# `overlapping` for one user, written out (Django compiled these queries in more time
+# than they take to run) in the form that keeps PostgreSQL on its indexes:
+# - the short segments and the long or open ones as the two disjoint parts of a UNION
+#   ALL, each bounded by its own index (in one OR, PostgreSQL cannot estimate
+#   `ended_at - started_at > 1 day`; it guesses a third of all rows);
+# - the user's range as row comparisons, `(user_id, started_at) >= (user, from) AND
+#   (user_id, started_at) < (user, end)`: the same rows (NULLs match neither), but only
+#   an index on (user_id, started_at) can serve them. With `user_id = ... AND started_at
+#   >= ...`, PostgreSQL misjudges how many of a heavy user's rows a recent range holds
+#   (most rows of the table are recent, most of that user's are old) and reads the
+#   user's whole history through the index on user_id alone;
+# - the long or open ones with segment_long_or_open's predicate repeated verbatim;
+# - then each segment's session by its primary key, in a LATERAL subquery that
+#   PostgreSQL cannot flatten (OFFSET 0): with a join, expecting thousands of segments
+#   where there are hundreds, it reads all of the user's sessions into a hash join.
+_SPANS_SQL = """
+SELECT segment.user_id, segment.start_us, segment.end_us, session.target_us,
+       session.kind, session.task_id
+FROM (
+    SELECT session_id, user_id,
+           (EXTRACT(EPOCH FROM started_at) * 1000000)::bigint AS start_us,
+           (EXTRACT(EPOCH FROM ended_at) * 1000000)::bigint AS end_us
+    FROM sessions_app_sessionsegment
+    WHERE (user_id, started_at) >= (%(user)s, %(reach_from)s)
+      AND (user_id, started_at) < (%(user)s, %(end)s)
+      AND (ended_at IS NULL OR ended_at > %(start)s)
+    UNION ALL
+    SELECT session_id, user_id,
+           (EXTRACT(EPOCH FROM started_at) * 1000000)::bigint,
+           (EXTRACT(EPOCH FROM ended_at) * 1000000)::bigint
+    FROM sessions_app_sessionsegment
+    WHERE user_id = %(user)s
+      AND started_at < %(reach_from)s
+      AND (ended_at IS NULL OR (ended_at - started_at) > %(short)s)
+      AND (ended_at IS NULL OR ended_at > %(start)s)
+) AS segment
+CROSS JOIN LATERAL (
+    SELECT kind, task_id, (EXTRACT(EPOCH FROM target_end_at) * 1000000)::bigint AS target_us
+    FROM sessions_app_session
+    WHERE id = segment.session_id AND deleted_at IS NULL AND kind = ANY(%(kinds)s)
+    OFFSET 0
+) AS session
+"""
+
+
 def running_spans(
-    segments: QuerySet,
+    user: User,
     *,
     start: datetime.datetime,
     end: datetime.datetime,
     now: datetime.datetime,
     kinds: Iterable[str] = Session.FOCUS_KINDS,
-    extra: Iterable[str] = (),
-) -> Iterator[tuple[Span, tuple]]:
-    """`running_pieces` in integers, from `segments` (a SessionSegment queryset already
-    filtered by user), with the `extra` fields of each row. One query."""
-    rows = (
-        segments.filter(
-            overlapping(start, end),
-            session__deleted_at__isnull=True,
-            session__kind__in=list(kinds),
+) -> Iterator[Span]:
+    """`running_pieces` in integers, of one user's segments. One query, `_SPANS_SQL`."""
+    reach_from = start - SessionSegment.SHORT_SEGMENT
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SPANS_SQL,
+            {
+                "user": user.pk,
+                "start": start,
+                "end": end,
+                "reach_from": reach_from,
+                "short": SessionSegment.SHORT_SEGMENT,
+                "kinds": list(kinds),
+            },
         )
-        .annotate(
-            start_us=EpochMicros("started_at"),
-            end_us=EpochMicros("ended_at"),
-            target_us=EpochMicros("session__target_end_at"),
-        )
-        .values_list(
-            "user_id",
-            "start_us",
-            "end_us",
-            "target_us",
-            "session__kind",
-            "session__task_id",
-            *extra,
-        )
-    )
+        rows = cursor.fetchall()
     start_us, end_us, now_us = micros(start), micros(end), micros(now)
-    for user_id, started, ended, target, kind, task_id, *more in rows:
+    for user_id, started, ended, target, kind, task_id in rows:
         if ended is None:
             ended = min(now_us, target) if target is not None else now_us
         piece_start, piece_end = max(started, start_us), min(ended, end_us)
         if piece_end > piece_start:
-            yield Span(user_id, piece_start, piece_end, kind, task_id), tuple(more)
+            yield Span(user_id, piece_start, piece_end, kind, task_id)
 
 
 def split_at(start, end, bounds: list) -> Iterator[tuple[int, Any]]:
@@ -232,6 +257,22 @@ class Summary:
     previous_focus_seconds: int = 0
 
 
+# The summary's session counts: focus sessions that ended in the period (through the
+# index (user, ended_at), by row comparison, see `_SPANS_SQL`) and running ones
+# whose target fell in it (through the partial index of running sessions).
+_COUNTS_SQL = """
+SELECT COUNT(*) FILTER (WHERE state = %(completed)s),
+       COUNT(*) FILTER (WHERE state = %(interrupted)s),
+       (SELECT COUNT(*) FROM sessions_app_session
+        WHERE user_id = %(user)s AND kind = %(focus)s AND deleted_at IS NULL
+          AND state = %(running)s AND target_end_at >= %(start)s
+          AND target_end_at < %(end)s AND target_end_at <= %(now)s)
+FROM sessions_app_session
+WHERE (user_id, ended_at) >= (%(user)s, %(start)s) AND (user_id, ended_at) < (%(user)s, %(end)s)
+  AND kind = %(focus)s AND deleted_at IS NULL
+"""
+
+
 def focus_summary(
     *,
     user: User,
@@ -257,13 +298,13 @@ def focus_summary(
     task_focus: dict[int | None, int] = defaultdict(int)
     focus = breaks = previous = 0
     spans = running_spans(
-        user_segments(user),
+        user,
         start=previous_start,
         end=end,
         now=now,
         kinds=(*Session.FOCUS_KINDS, *Session.BREAK_KINDS),
     )
-    for span, _ in spans:
+    for span in spans:
         is_focus = span.kind in Session.FOCUS_KINDS
         if span.start < start_us:
             if is_focus:
@@ -280,26 +321,24 @@ def focus_summary(
             day_focus[i] += time
 
     # A running session past its target completed there, whether or not it was settled.
-    ended_in_period = Q(ended_at__gte=start, ended_at__lt=end)
-    due_in_period = Q(
-        state=Session.State.RUNNING,
-        target_end_at__gte=start,
-        target_end_at__lt=end,
-        target_end_at__lte=now,
-    )
-    # The WHERE repeats the two filters so that the index (user, ended_at) and the
-    # partial index of running sessions bound the scan to the period.
-    counts = Session.objects.filter(
-        ended_in_period | due_in_period,
-        user=user,
-        kind=Session.Kind.FOCUS,
-        deleted_at__isnull=True,
-    ).aggregate(
-        completed=Count(
-            "pk", filter=(Q(state=Session.State.COMPLETED) & ended_in_period) | due_in_period
-        ),
-        interrupted=Count("pk", filter=Q(state=Session.State.INTERRUPTED) & ended_in_period),
-    )
+    # A running session has no ended_at (a check constraint), so the ended and the due
+    # sets are disjoint: each is counted apart, in one statement (`_COUNTS_SQL`).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNTS_SQL,
+            {
+                "user": user.pk,
+                "start": start,
+                "end": end,
+                "now": now,
+                "focus": Session.Kind.FOCUS,
+                "completed": Session.State.COMPLETED,
+                "interrupted": Session.State.INTERRUPTED,
+                "running": Session.State.RUNNING,
+            },
+        )
+        completed, interrupted, due = cursor.fetchone()
+    counts = {"completed": completed + due, "interrupted": interrupted}
 
     # Deleted tasks too: their sessions were not deleted, so their time still counts.
     tasks = Task.objects.filter(user=user, pk__in=[pk for pk in task_focus if pk is not None])
@@ -366,8 +405,8 @@ def focus_heatmap(
     cells = [0] * (7 * 24)
     # The cell of each UTC quarter hour met, computed once.
     cell_of: dict[int, int] = {}
-    spans = running_spans(user_segments(user), start=start, end=end, now=now)
-    for span, _ in spans:
+    spans = running_spans(user, start=start, end=end, now=now)
+    for span in spans:
         at = span.start
         while at < span.end:
             quarter = at // QUARTER_HOUR_MICROSECONDS
@@ -484,90 +523,155 @@ def leaderboard(
     """The top `size` users who did not opt out (and are active), by focus time in the
     period, with dense ranks: equal whole seconds share a rank, ordered within it by user
     id. Users with no focus time are left out. `today` and `week` are each user's own
-    current day and week, in their own time zone and settings. Three queries at most."""
+    current day and week, in their own time zone and settings. Two queries at most: the
+    totals are summed, ranked and cut to `size` in PostgreSQL, so only the board's rows
+    (with the names) come back."""
     now = now or timezone.now()
     eligible = Q(user__is_active=True, user__leaderboard_opt_out=False)
     if user_ids is not None:
-        eligible &= Q(user_id__in=list(user_ids))
+        user_ids = list(user_ids)
+        eligible &= Q(user_id__in=user_ids)
     if period == "all":
-        totals = _all_time_focus(eligible, now)
+        top = _all_time_top(eligible, now, size)
     else:
-        totals = _current_period_focus(eligible, period, now)
-    ranked = sorted(
-        ((seconds(time), user_id) for user_id, time in totals.items() if seconds(time) > 0),
-        key=lambda row: (-row[0], row[1]),
-    )[:size]
-    names = dict(
-        User.objects.filter(pk__in=[user_id for _, user_id in ranked]).values_list(
-            "pk", "display_name"
-        )
-    )
+        top = _current_period_top(eligible, user_ids, period, now, size)
     rows = []
     rank = 0
     previous = None
-    for focus_seconds, user_id in ranked:
+    for user_id, display_name, focus_seconds in top:
         if focus_seconds != previous:
             rank += 1
             previous = focus_seconds
-        rows.append(LeaderboardRow(rank, user_id, names.get(user_id, ""), focus_seconds))
+        rows.append(LeaderboardRow(rank, user_id, display_name, focus_seconds))
     return rows
 
 
-def _all_time_focus(eligible: Q, now: datetime.datetime) -> dict[int, datetime.timedelta]:
-    """Every eligible user's focus time ever, summed in the database."""
-    end = Coalesce(
-        F("ended_at"),
-        Least(Value(now), Coalesce(F("session__target_end_at"), Value(now))),
+# The top of a board from a query whose rows are (user_id, microseconds): each user's
+# whole seconds (rounded down), users with none left out, best first, ties by user id,
+# with the user's display name. The running time is summed as integers (microseconds
+# since the epoch), so the totals are exact.
+_TOP_SQL = """
+SELECT totals.user_id, users.display_name, totals.focus_seconds
+FROM (
+    SELECT pieces.user_id, div(SUM(pieces.time), 1000000)::bigint AS focus_seconds
+    FROM ({pieces}) AS pieces
+    GROUP BY pieces.user_id
+    HAVING SUM(pieces.time) >= 1000000
+) AS totals
+JOIN {users} AS users ON users.id = totals.user_id
+ORDER BY totals.focus_seconds DESC, totals.user_id
+LIMIT %s
+"""
+
+
+def _top(pieces: str, params: Iterable, size: int) -> list[tuple[int, str, int]]:
+    sql = _TOP_SQL.format(pieces=pieces, users=connection.ops.quote_name(User._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, size])
+        return cursor.fetchall()
+
+
+def _segment_end_us(now: datetime.datetime) -> Coalesce:
+    """A segment's end in microseconds; a running one's is now, or its target if earlier."""
+    now_us = Value(micros(now), output_field=BigIntegerField())
+    return Coalesce(
+        EpochMicros("ended_at"),
+        Least(now_us, Coalesce(EpochMicros("session__target_end_at"), now_us)),
     )
-    running_time = ExpressionWrapper(end - F("started_at"), output_field=DurationField())
-    rows = (
+
+
+def _all_time_top(eligible: Q, now: datetime.datetime, size: int) -> list[tuple[int, str, int]]:
+    """The board of every eligible user's focus time ever, summed in the database."""
+    pieces = (
         SessionSegment.objects.filter(
             eligible,
             session__deleted_at__isnull=True,
             session__kind__in=Session.FOCUS_KINDS,
             started_at__lt=now,
         )
-        .values("user_id")
-        .annotate(total=Sum(running_time))
-        .values_list("user_id", "total")
+        .annotate(
+            time=ExpressionWrapper(
+                _segment_end_us(now) - EpochMicros("started_at"), output_field=BigIntegerField()
+            )
+        )
+        .values_list("user_id", "time")
     )
-    return {user_id: max(total or ZERO, ZERO) for user_id, total in rows}
+    sql, params = pieces.query.sql_with_params()
+    return _top(sql, params, size)
 
 
-def _current_period_focus(
-    eligible: Q, period: str, now: datetime.datetime
-) -> dict[int, datetime.timedelta]:
-    """Every eligible user's focus time in their own current day or week. Any user's
-    current day began at most 25 hours ago (the longest day), their week at most seven
-    days and an hour ago; the time fetched from that window is then clipped to each
-    user's own period."""
+def _current_period_top(
+    eligible: Q, user_ids: list[int] | None, period: str, now: datetime.datetime, size: int
+) -> list[tuple[int, str, int]]:
+    """The board of every eligible user's focus time in their own current day or week.
+    Any user's current day began at most 25 hours ago (the longest day), their week at
+    most seven days and an hour ago: the segments of that window are fetched through the
+    indexes (see `overlapping`), and each is clipped in PostgreSQL to its owner's own
+    period. Users share a handful of calendars (time zone, day start, week start): each
+    one's current period is computed once, here, and joined as a VALUES list."""
     reach = (
         datetime.timedelta(hours=25) if period == "today" else datetime.timedelta(days=7, hours=1)
     )
     timeframe = "day" if period == "today" else "week"
-    # Users share a handful of calendars: each one's current period is computed once.
-    bounds_of: dict[tuple, tuple[int, int]] = {}
-    totals: dict[int, int] = defaultdict(int)
-    spans = running_spans(
-        SessionSegment.objects.filter(eligible),
-        start=now - reach,
-        end=now,
-        now=now,
-        extra=("user__timezone", "user__day_starts_at", "user__week_starts_on"),
+    window_start = now - reach
+    calendars = (
+        User.objects.filter(is_active=True, leaderboard_opt_out=False)
+        .filter(Q() if user_ids is None else Q(pk__in=user_ids))
+        .values_list("timezone", "day_starts_at", "week_starts_on")
+        .distinct()
     )
-    for span, calendar in spans:
-        bounds = bounds_of.get(calendar)
-        if bounds is None:
-            zone_name, day_starts_at, week_starts_on = calendar
-            owner = User(
-                timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on
-            )
-            period_start, period_end = timeframes.period_bounds(
-                owner, timeframe, timeframes.today(owner, now)
-            )
-            bounds = bounds_of[calendar] = (micros(period_start), micros(period_end))
-        totals[span.user_id] += max(min(span.end, bounds[1]) - max(span.start, bounds[0]), 0)
-    return {user_id: time * MICROSECOND for user_id, time in totals.items()}
+    values = []
+    params: list = []
+    for zone_name, day_starts_at, week_starts_on in calendars:
+        owner = User(timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on)
+        period_start, period_end = timeframes.period_bounds(
+            owner, timeframe, timeframes.today(owner, now)
+        )
+        values.append("(%s, %s::time, %s::integer, %s::bigint, %s::bigint)")
+        params += [
+            zone_name,
+            day_starts_at,
+            week_starts_on,
+            micros(max(period_start, window_start)),
+            micros(min(period_end, now)),
+        ]
+    if not values:
+        return []
+    segments = (
+        SessionSegment.objects.filter(
+            eligible,
+            overlapping(window_start, now),
+            session__deleted_at__isnull=True,
+            session__kind__in=Session.FOCUS_KINDS,
+        )
+        .annotate(start_us=EpochMicros("started_at"), end_us=_segment_end_us(now))
+        .values_list(
+            "user_id",
+            "start_us",
+            "end_us",
+            "user__timezone",
+            "user__day_starts_at",
+            "user__week_starts_on",
+        )
+    )
+    segments_sql, segments_params = segments.query.sql_with_params()
+    # MATERIALIZED: joined with the calendars inside one query, PostgreSQL misjudges the
+    # rows (9 for 9,500) and walks the segments user by user; fetched on their own they
+    # come through the time indexes first.
+    pieces = f"""
+        WITH segment (user_id, start_us, end_us, zone, day_start, week_start)
+          AS MATERIALIZED ({segments_sql})
+        SELECT segment.user_id,
+               GREATEST(LEAST(segment.end_us, calendar.period_end)
+                        - GREATEST(segment.start_us, calendar.period_start), 0) AS time
+        FROM segment
+        JOIN (VALUES {", ".join(values)})
+             AS calendar (zone, day_start, week_start, period_start, period_end)
+          ON calendar.zone = segment.zone
+         AND calendar.day_start = segment.day_start
+         AND calendar.week_start = segment.week_start
+    """
+    return _top(pieces, [*segments_params, *params], size)
 
 
 def leaderboard_cached(*, period: str) -> list[dict]:

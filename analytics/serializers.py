@@ -64,6 +64,39 @@ class SummarySerializer(serializers.Serializer):
     previous_focus_seconds = serializers.IntegerField()
 
 
+_INSTANT = serializers.DateTimeField()
+_DAY = serializers.DateField()
+
+
+def summary_data(summary) -> dict:
+    """What `SummarySerializer(summary).data` gives, built directly: DRF's serializer
+    took a third of the request's Python time for the 30 days and the tasks of a month
+    (the output's fields and formats are the serializer's, which stays the schema)."""
+    return {
+        "period": summary.period,
+        "start": _INSTANT.to_representation(summary.start),
+        "end": _INSTANT.to_representation(summary.end),
+        "focus_seconds": summary.focus_seconds,
+        "break_seconds": summary.break_seconds,
+        "completed_focus_count": summary.completed_focus_count,
+        "interrupted_count": summary.interrupted_count,
+        "by_task": [
+            {
+                "task": row.task,
+                "title": row.title,
+                "focus_seconds": row.focus_seconds,
+                "goal_seconds": row.goal_seconds,
+            }
+            for row in summary.by_task
+        ],
+        "by_day": [
+            {"date": _DAY.to_representation(row.date), "focus_seconds": row.focus_seconds}
+            for row in summary.by_day
+        ],
+        "previous_focus_seconds": summary.previous_focus_seconds,
+    }
+
+
 class HeatmapSerializer(serializers.Serializer):
     cells = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField(), min_length=24, max_length=24),
