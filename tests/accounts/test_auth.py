@@ -1,11 +1,9 @@
 """Register, login, refresh, logout, guest accounts and claiming them, token revocation."""
 
 import datetime
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -16,6 +14,7 @@ from accounts.tokens import token_pair_for
 from sessions_app.models import Event
 from tests.conftest import assert_problem, client_for
 from tests.factories import PASSWORD, UserFactory
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -303,31 +302,16 @@ def test_concurrent_refreshes_with_one_token_let_exactly_one_win():
     user = UserFactory()
     refresh = token_pair_for(user)["refresh"]
     clients = 8
-    barrier = threading.Barrier(clients)
-    answers: list[tuple[int, str | None]] = []
-    failures: list[BaseException] = []
 
-    def refresh_once() -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=10)
-            response = client.post(REFRESH, {"refresh": refresh}, format="json")
-            code = response.json().get("code") if response.status_code != 200 else None
-            answers.append((response.status_code, code))
-        except BaseException as error:  # surfaced by the assertions below
-            failures.append(error)
-        finally:
-            connection.close()
+    def refresh_once(_index: int) -> tuple[int, str | None]:
+        response = APIClient().post(REFRESH, {"refresh": refresh}, format="json")
+        code = response.json().get("code") if response.status_code != 200 else None
+        return response.status_code, code
 
     # when they all refresh
-    threads = [threading.Thread(target=refresh_once) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = run_in_threads(clients, refresh_once, timeout=30)
 
     # then exactly one gets a new pair and the others are refused
-    assert failures == []
     assert sorted(answers, key=lambda answer: answer[0]) == [(200, None)] + [
         (401, "token_not_valid")
     ] * (clients - 1)

@@ -2,10 +2,9 @@
 completes: once each, with one `badge.earned` event that goes out live after commit."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import TimerSettings
@@ -18,6 +17,7 @@ from sessions_app.models import Event, Session
 from tests.analytics.helpers import add_session, at, set_calendar
 from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import event_types, move_into_past
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 MINUTE = datetime.timedelta(minutes=1)
@@ -280,25 +280,7 @@ def test_a_rolled_back_completion_awards_nothing(
 
 def run_together(actions: list) -> None:
     """Runs each action in its own thread, released together; fails on any error or hang."""
-    barrier = threading.Barrier(len(actions))
-    errors: list[BaseException] = []
-
-    def run(action) -> None:
-        try:
-            barrier.wait(timeout=10)
-            action()
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    assert errors == []
+    run_in_threads(len(actions), lambda index: actions[index](), timeout=20)
 
 
 @pytest.mark.postgres

@@ -1,10 +1,8 @@
 """GET analytics/streak/: streaks in the user's days, and badges earned once each."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 
 from accounts.models import TimerSettings
 from analytics.models import Badge
@@ -13,6 +11,7 @@ from sessions_app.models import Event, Session
 from tests.analytics.helpers import API, add_session
 from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import put_day_boundary_far_from_now
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 URL = API + "analytics/streak/"
@@ -228,25 +227,8 @@ def test_other_users_badges_are_not_shown(client):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_awards_record_each_badge_once(user, today):
     pomodoro_ending(user, today + 30 * MINUTE)
-    barrier = threading.Barrier(4)
-    errors = []
+    run_in_threads(4, lambda _index: badges_award(user=user))
 
-    def award():
-        try:
-            barrier.wait()
-            badges_award(user=user)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=award) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert Badge.objects.filter(user=user).count() == 1
     assert len(badge_events(user)) == 1
     seqs = list(Event.objects.filter(user=user).order_by("seq").values_list("seq", flat=True))

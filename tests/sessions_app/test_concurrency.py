@@ -6,7 +6,6 @@ import datetime
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -16,38 +15,11 @@ from sessions_app import services
 from sessions_app.models import Event, IdempotencyRecord, Project, Session, SessionSegment, Task
 from tests.conftest import assert_problem, client_for
 from tests.factories import UserFactory
+from tests.threads import THREAD_TIMEOUT, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SESSIONS = "/api/v1/sessions/"
-THREAD_TIMEOUT = 20
-
-
-def run_in_threads(count: int, work: Callable[[int], object]) -> list:
-    """Runs work(0) ... work(count - 1) in `count` threads released together by a barrier,
-    and returns their results in index order. A failure in any thread fails the test."""
-    start = threading.Barrier(count)
-    results: list = [None] * count
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=THREAD_TIMEOUT)
-            results[index] = work(index)
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    if failures:
-        raise failures[0]
-    return results
 
 
 def user_events(user) -> list[Event]:

@@ -11,7 +11,6 @@ import contextlib
 import copy
 import datetime
 import json
-import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -47,6 +46,7 @@ from tests.sessions_app.realtime_helpers import (
     ws_path,
 )
 from tests.sessions_app.timer_helpers import API, event_types, parse, session_row
+from tests.threads import run_in_threads
 
 realtime = pytest.mark.django_db(transaction=True)
 
@@ -132,27 +132,11 @@ def test_a_ticket_needs_authentication(api_client):
 def test_a_ticket_is_redeemed_once_when_several_threads_race_for_it(user):
     ticket, _ = services.realtime_ticket_create(user=user)
     count = 8
-    start = threading.Barrier(count)
-    results: list = [None] * count
-    failures: list[BaseException] = []
 
-    def redeem(index: int) -> None:
-        try:
-            start.wait(timeout=10)
-            results[index] = services.realtime_ticket_redeem(ticket=ticket)
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            connection.close()
+    results = run_in_threads(
+        count, lambda _index: services.realtime_ticket_redeem(ticket=ticket), timeout=10
+    )
 
-    threads = [threading.Thread(target=redeem, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
     assert [result for result in results if result is not None] == [(user, user.token_generation)]
     assert results.count(None) == count - 1
 

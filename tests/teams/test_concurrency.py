@@ -2,12 +2,9 @@
 one owner" rule hold under concurrent requests. Each thread has its own API client and
 its own database connection, and closes that connection when it ends."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from teams import services
@@ -15,38 +12,12 @@ from teams.models import Invite, Membership
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.teams.helpers import API, team_with
+from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 JOIN = f"{API}teams/join/"
 THREAD_TIMEOUT = 10
-
-
-def run_in_threads(count: int, work: Callable[[int], object]) -> list:
-    """Runs work(0) ... work(count - 1) in `count` threads released together by a barrier,
-    and returns their results in index order. A failure in any thread fails the test."""
-    start = threading.Barrier(count)
-    results: list = [None] * count
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=THREAD_TIMEOUT)
-            results[index] = work(index)
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    if failures:
-        raise failures[0]
-    return results
 
 
 def joins(users, code: str) -> list[tuple[int, str | None]]:
@@ -57,7 +28,7 @@ def joins(users, code: str) -> list[tuple[int, str | None]]:
         response = clients[index].post(JOIN, {"code": code}, format="json")
         return response.status_code, response.json().get("code")
 
-    return run_in_threads(len(users), work)
+    return run_in_threads(len(users), work, timeout=THREAD_TIMEOUT)
 
 
 def test_an_invite_of_one_use_admits_exactly_one_of_concurrent_joiners():
@@ -98,7 +69,7 @@ def test_concurrent_joins_of_one_user_never_exceed_the_teams_per_user_limit():
         response = clients[index].post(JOIN, {"code": codes[index]}, format="json")
         return response.status_code, response.json().get("code")
 
-    results = run_in_threads(len(codes), work)
+    results = run_in_threads(len(codes), work, timeout=THREAD_TIMEOUT)
 
     assert Counter(results) == {(201, None): 2, (409, "limit_reached"): 3}
     assert Membership.objects.filter(user=user).count() == 2
@@ -139,7 +110,7 @@ def test_concurrent_demotions_and_leaves_of_the_two_owners_keep_an_owner(race):
         method, url, body = plan[index][1]
         return getattr(clients[index], method)(url, body, format="json").status_code
 
-    statuses = run_in_threads(2, work)
+    statuses = run_in_threads(2, work, timeout=THREAD_TIMEOUT)
 
     # Whatever the order, one owner is left: a request that would leave none was refused
     # (409 last owner, 403 no longer an owner, 404 no longer a member or target gone).
