@@ -17,7 +17,7 @@ import time
 
 import websockets
 
-from bench.httpload import Connection, percentile
+from bench.httpload import Connection, open_events_socket, percentile
 
 
 def rss_kib(pid: int) -> int:
@@ -43,10 +43,7 @@ class Device:
         self.reader: asyncio.Task | None = None
 
     async def open(self, ticket: str, after: int) -> None:
-        url = f"ws://127.0.0.1:{self.port}/ws/v1/events/?ticket={ticket}&after={after}"
-        self.socket = await websockets.connect(url, max_queue=None, open_timeout=30)
-        hello = json.loads(await self.socket.recv())
-        assert hello["type"] == "hello", hello
+        self.socket = await open_events_socket(self.port, ticket, after)
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:

@@ -93,3 +93,16 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+async def open_events_socket(port: int, ticket: str, after: int | None = None):
+    """An events WebSocket past its hello, on 127.0.0.1:`port`."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{port}/ws/v1/events/?ticket={ticket}"
+    if after is not None:
+        url += f"&after={after}"
+    socket = await websockets.connect(url, max_queue=None, open_timeout=30)
+    hello = json.loads(await socket.recv())
+    assert hello["type"] == "hello", hello
+    return socket

@@ -50,7 +50,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import TimerSettings, User  # noqa: E402
 from accounts.tokens import token_pair_for  # noqa: E402
-from bench.httpload import Connection, percentile  # noqa: E402
+from bench.httpload import Connection, open_events_socket, percentile  # noqa: E402
 from sessions_app.models import Session, SessionSegment  # noqa: E402
 from teams.models import Membership, Team  # noqa: E402
 
@@ -244,10 +244,7 @@ class MemberSocket:
         self.reader: asyncio.Task | None = None
 
     async def open(self, ticket: str) -> None:
-        url = f"ws://127.0.0.1:{self.port}/ws/v1/events/?ticket={ticket}"
-        self.socket = await websockets.connect(url, max_queue=None, open_timeout=30)
-        hello = json.loads(await self.socket.recv())
-        assert hello["type"] == "hello", hello
+        self.socket = await open_events_socket(self.port, ticket)
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
