@@ -603,23 +603,55 @@ def _all_time_top(eligible: Q, now: datetime.datetime, size: int) -> list[tuple[
 def _current_period_top(
     eligible: Q, user_ids: list[int] | None, period: str, now: datetime.datetime, size: int
 ) -> list[tuple[int, str, int]]:
-    """The board of every eligible user's focus time in their own current day or week.
+    """The board of every eligible user's focus time in their own current day or week."""
+    calendar_users = User.objects.filter(is_active=True, leaderboard_opt_out=False)
+    if user_ids is not None:
+        calendar_users = calendar_users.filter(pk__in=user_ids)
+    pieces = _current_period_pieces(eligible, calendar_users, period, now)
+    if pieces is None:
+        return []
+    return _top(*pieces, size)
+
+
+def current_period_focus(
+    *, user_ids: list[int], period: str, now: datetime.datetime | None = None
+) -> dict[int, int]:
+    """Each user's whole seconds of focus in their own current day (`today`) or week,
+    summed in the database as the leaderboards are; users with none are left out."""
+    now = now or timezone.now()
+    pieces = _current_period_pieces(
+        Q(user_id__in=user_ids), User.objects.filter(pk__in=user_ids), period, now
+    )
+    if pieces is None:
+        return {}
+    sql, params = pieces
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT pieces.user_id, div(SUM(pieces.time), 1000000)::bigint
+                FROM ({sql}) AS pieces GROUP BY pieces.user_id""",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+def _current_period_pieces(
+    segment_filter: Q, calendar_users: QuerySet[User], period: str, now: datetime.datetime
+) -> tuple[str, list] | None:
+    """SQL and parameters of (user_id, microseconds): each focus segment of the users
+    that `segment_filter` selects, clipped in PostgreSQL to its owner's own current day
+    (`today`) or week; None when `calendar_users` is empty.
+
     Any user's current day began at most 25 hours ago (the longest day), their week at
     most seven days and an hour ago: the segments of that window are fetched through the
-    indexes (see `overlapping`), and each is clipped in PostgreSQL to its owner's own
-    period. Users share a handful of calendars (time zone, day start, week start): each
-    one's current period is computed once, here, and joined as a VALUES list."""
+    indexes (see `overlapping`). Users share a handful of calendars (time zone, day
+    start, week start) among `calendar_users`: each one's current period is computed
+    once, here, and joined as a VALUES list."""
     reach = (
         datetime.timedelta(hours=25) if period == "today" else datetime.timedelta(days=7, hours=1)
     )
     timeframe = "day" if period == "today" else "week"
     window_start = now - reach
-    calendars = (
-        User.objects.filter(is_active=True, leaderboard_opt_out=False)
-        .filter(Q() if user_ids is None else Q(pk__in=user_ids))
-        .values_list("timezone", "day_starts_at", "week_starts_on")
-        .distinct()
-    )
+    calendars = calendar_users.values_list("timezone", "day_starts_at", "week_starts_on").distinct()
     values = []
     params: list = []
     for zone_name, day_starts_at, week_starts_on in calendars:
@@ -636,10 +668,10 @@ def _current_period_top(
             micros(min(period_end, now)),
         ]
     if not values:
-        return []
+        return None
     segments = (
         SessionSegment.objects.filter(
-            eligible,
+            segment_filter,
             overlapping(window_start, now),
             session__deleted_at__isnull=True,
             session__kind__in=Session.FOCUS_KINDS,
@@ -671,7 +703,7 @@ def _current_period_top(
          AND calendar.day_start = segment.day_start
          AND calendar.week_start = segment.week_start
     """
-    return _top(pieces, [*segments_params, *params], size)
+    return pieces, [*segments_params, *params]
 
 
 def leaderboard_cached(*, period: str) -> list[dict]:

@@ -5,18 +5,13 @@ session's name, description or task (docs/design.md, Teams, privacy)."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts import timeframes
 from accounts.models import User
 from analytics import selectors as analytics
 from sessions_app.models import Session
 from teams.models import Invite, Membership
-
-ZERO = datetime.timedelta(0)
-# A user's current day began at most this long ago (the longest day, DST included).
-LONGEST_DAY = datetime.timedelta(hours=25)
 
 Kind = Session.Kind
 State = Session.State
@@ -81,17 +76,12 @@ class MemberStatus:
 
 def team_status(*, team_id: int, now: datetime.datetime | None = None) -> list[MemberStatus]:
     """Every member's state, remaining time and focus time in their own current day.
-    Three queries whatever the team's size: members, active sessions, today's segments."""
+    Three queries whatever the team's size: members, active sessions, and today's focus
+    summed in the database as the team's `today` leaderboard sums it."""
     now = now or timezone.now()
     memberships = list(
         member_list(team_id=team_id)
-        .only(
-            "user__id",
-            "user__display_name",
-            "user__timezone",
-            "user__day_starts_at",
-            "user__week_starts_on",
-        )
+        .only("user__id", "user__display_name")
         .order_by("joined_at", "pk")
     )
     users = [membership.user for membership in memberships]
@@ -111,25 +101,11 @@ def team_status(*, team_id: int, now: datetime.datetime | None = None) -> list[M
             "deleted_at",
         )
     }
-    today = {
-        user.pk: timeframes.period_bounds(user, "day", timeframes.today(user, now))
-        for user in users
-    }
-    focus = dict.fromkeys(user_ids, ZERO)
-    pieces = analytics.running_pieces(
-        where=Q(user_id__in=user_ids), start=now - LONGEST_DAY, end=now, now=now
-    )
-    for user_id, piece in pieces:
-        start, end = today[user_id]
-        focus[user_id] += max(min(piece.end, end) - max(piece.start, start), ZERO)
+    focus = analytics.current_period_focus(user_ids=user_ids, period="today", now=now)
     rows = []
     for user in users:
         state = member_state(active.get(user.pk), now)
-        rows.append(
-            MemberStatus(
-                user, state.state, state.remaining_seconds, analytics.seconds(focus[user.pk])
-            )
-        )
+        rows.append(MemberStatus(user, state.state, state.remaining_seconds, focus.get(user.pk, 0)))
     return rows
 
 
