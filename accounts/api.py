@@ -19,6 +19,14 @@ from accounts.serializers import (
     UserWithTokensSerializer,
 )
 from pomodoro.schema import invalid, problem
+from pomodoro.throttling import (
+    GuestIpThrottle,
+    LoginAccountThrottle,
+    LoginIpThrottle,
+    RefreshAccountThrottle,
+    RefreshIpThrottle,
+    RegisterIpThrottle,
+)
 from pomodoro.validation import validated
 
 
@@ -30,6 +38,8 @@ class PublicAuthView(APIView):
 
 
 class RegisterView(PublicAuthView):
+    throttle_classes = [RegisterIpThrottle]
+
     @extend_schema(
         request=RegisterInput,
         responses={201: UserWithTokensSerializer, 400: invalid()},
@@ -43,6 +53,8 @@ class RegisterView(PublicAuthView):
 
 
 class LoginView(PublicAuthView):
+    throttle_classes = [LoginIpThrottle, LoginAccountThrottle]
+
     @extend_schema(
         request=LoginInput,
         responses={
@@ -59,6 +71,8 @@ class LoginView(PublicAuthView):
 
 
 class RefreshView(PublicAuthView):
+    throttle_classes = [RefreshIpThrottle, RefreshAccountThrottle]
+
     @extend_schema(
         request=RefreshTokenInput,
         responses={
@@ -74,6 +88,8 @@ class RefreshView(PublicAuthView):
 
 
 class LogoutView(PublicAuthView):
+    throttle_classes = [RefreshIpThrottle, RefreshAccountThrottle]
+
     @extend_schema(
         request=RefreshTokenInput,
         responses={
@@ -90,6 +106,8 @@ class LogoutView(PublicAuthView):
 
 
 class GuestView(PublicAuthView):
+    throttle_classes = [GuestIpThrottle]
+
     @extend_schema(
         request=None,
         responses={201: UserWithTokensSerializer},

@@ -1,6 +1,7 @@
 """Input validation and output shapes of the accounts API. No business rules here."""
 
 from django.contrib.auth import password_validation
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import TimerSettings, User, validate_timezone_name
@@ -16,6 +17,16 @@ class TimezoneField(serializers.CharField):
         self.validators.append(validate_timezone_name)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "04:00"}
+)
+class HourMinuteField(serializers.TimeField):
+    """A time of day as HH:MM. OpenAPI's `time` format means HH:MM:SS, so it is a pattern."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format=HH_MM, input_formats=[HH_MM], **kwargs)
+
+
 class PasswordField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.update(write_only=True, trim_whitespace=False, max_length=128)
@@ -26,7 +37,7 @@ class PasswordField(serializers.CharField):
 
 class ProfileSerializer(serializers.ModelSerializer):
     timezone = TimezoneField(required=False)
-    day_starts_at = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], required=False)
+    day_starts_at = HourMinuteField(required=False)
 
     class Meta:
         model = User

@@ -15,6 +15,11 @@ from accounts.models import TimerSettings, User
 from accounts.tokens import token_is_current, token_pair_for
 from pomodoro.events import publish_on_commit, user_group
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
+from pomodoro.throttling import (
+    login_failure_record,
+    login_failures_clear,
+    login_lockout_ensure_open,
+)
 from sessions_app.services import event_record
 
 
@@ -109,9 +114,14 @@ def guest_claim(*, user: User, email: str, password: str) -> User:
 
 
 def auth_login(*, email: str, password: str, request=None) -> dict[str, str]:
+    """A token pair for the right password. Failed attempts count toward the account's
+    lockout, during which even the right password answers 429 (pomodoro.throttling)."""
+    login_lockout_ensure_open(email=email, request=request)
     user = authenticate(request, email=email, password=password)
     if user is None:
+        login_failure_record(email=email)
         raise InvalidCredentials()
+    login_failures_clear(email=email)
     return token_pair_for(user)
 
 

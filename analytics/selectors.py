@@ -11,6 +11,7 @@ that overlap its range, in a fixed number of queries.
 
 import bisect
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,11 +30,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts import timeframes
 from accounts.models import User
 from analytics.models import Badge
 from sessions_app.models import Session, SessionSegment, Task
+
+logger = logging.getLogger("pomodoro.analytics")
 
 UTC = datetime.UTC
 ZERO = datetime.timedelta(0)
@@ -712,7 +716,7 @@ def leaderboard_cached(*, period: str) -> list[dict]:
     key = f"analytics:leaderboard:{period}"
     ttl = settings.LEADERBOARD_CACHE_SECONDS
     if ttl > 0:
-        results = cache.get(key)
+        results = _cache_get_or_none(key)
         if results is not None:
             return results
     results = [
@@ -724,8 +728,25 @@ def leaderboard_cached(*, period: str) -> list[dict]:
         for row in leaderboard(period=period)
     ]
     if ttl > 0:
-        cache.set(key, results, timeout=ttl)
+        _cache_set_if_up(key, results, timeout=ttl)
     return results
+
+
+# The leaderboard cache only saves work: with Redis down the board is computed for every
+# reader instead of failing the request (docs/drills.md, Redis down).
+def _cache_get_or_none(key: str):
+    try:
+        return cache.get(key)
+    except RedisError:
+        logger.warning("leaderboard cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set_if_up(key: str, value, *, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout=timeout)
+    except RedisError:
+        logger.warning("leaderboard cache unavailable", exc_info=True)
 
 
 @dataclass(frozen=True)

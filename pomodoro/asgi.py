@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: the consumers use the ORM.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from pomodoro.body_limit import RequestBodyLimit  # noqa: E402
 from sessions_app.realtime_auth import (  # noqa: E402
     NativeOrAllowedOriginValidator,
     TicketAuthMiddleware,
@@ -18,7 +19,8 @@ from sessions_app.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Refuses an oversized body before Django receives (and spools) it.
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": NativeOrAllowedOriginValidator(
             TicketAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),

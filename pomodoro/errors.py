@@ -9,16 +9,24 @@ so a rejected request changes nothing.
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from pomodoro.exceptions import DomainError
+from pomodoro.exceptions import DomainError, PayloadTooLarge, ServiceUnavailable
+from pomodoro.request_log import current_request_id
 
 logger = logging.getLogger("pomodoro.errors")
 
@@ -60,7 +68,21 @@ def problem_response(status: int, code: str, detail: str, **extra) -> JsonRespon
     )
 
 
+# A backing service that did not answer (PostgreSQL restarting, its connection pool
+# timing out, Redis down) is no bug of ours and passes: a 503 with Retry-After, not a
+# 500. See docs/drills.md.
+BACKING_SERVICE_ERRORS = (
+    DatabaseOperationalError,
+    DatabaseInterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+
+
 def _as_api_exception(exc: Exception) -> drf_exceptions.APIException | None:
+    if isinstance(exc, BACKING_SERVICE_ERRORS):
+        logger.warning("backing service unavailable: %s", type(exc).__name__, exc_info=exc)
+        return ServiceUnavailable()
     if isinstance(exc, drf_exceptions.APIException):
         return exc
     if isinstance(exc, Http404):
@@ -71,6 +93,9 @@ def _as_api_exception(exc: Exception) -> drf_exceptions.APIException | None:
         return InvalidToken(str(exc))
     if isinstance(exc, DjangoValidationError):
         return drf_exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):
+        # Normally refused earlier, from Content-Length (pomodoro/body_limit.py).
+        return PayloadTooLarge(max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return None
 
 
@@ -99,6 +124,9 @@ def problem_for_exception(exc: Exception) -> tuple[dict, dict[str, str]]:
         body = problem_body(
             status=500, code="server_error", detail="Something went wrong on our side."
         )
+        # What a user quotes to support; the log lines of the failure carry the same id.
+        if (request_id := current_request_id()) is not None:
+            body["request_id"] = request_id
         return body, {}
 
     status = api_exception.status_code
@@ -141,6 +169,9 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
+# Exempt: it changes nothing, and a POST to an unknown path would otherwise fail the CSRF
+# check first and answer Django's HTML 403 page.
+@csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Catch-all for unknown paths under /api/, so they answer problem+json, not HTML."""
     return problem_response(404, "not_found", "No such endpoint. Paths end with a slash.")

@@ -3,8 +3,9 @@
 The event row is the truth and is written in the same transaction as the change
 (sessions_app.services.event_record). The broadcast runs in `transaction.on_commit`,
 so no client hears of a change that was rolled back. A failed broadcast (Redis
-down) is logged and counted, never turned into a failed request: clients fill
-the gap by replaying from their last `seq`.
+down) is logged and counted (pomodoro_events_broadcast_failures_total in /metrics),
+never turned into a failed request: clients fill the gap by replaying from their
+last `seq`.
 
 With Redis, each process hands its broadcasts to one long-lived publisher thread
 that owns an event loop and the channel layer's connections: `async_to_sync` from a
@@ -25,6 +26,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from pomodoro.metrics import EVENTS_BROADCAST, EVENTS_BROADCAST_FAILURES
+
 logger = logging.getLogger("pomodoro.events")
 
 
@@ -37,13 +40,6 @@ def team_group(team_id: int) -> str:
 
 
 MAX_PENDING = 10_000
-
-
-class PublishStats:
-    """Counters read by /metrics."""
-
-    published = 0
-    failed = 0
 
 
 class _Publisher:
@@ -59,7 +55,7 @@ class _Publisher:
 
     def submit(self, group: str, message: dict) -> None:
         if self._pending >= MAX_PENDING:
-            PublishStats.failed += 1
+            EVENTS_BROADCAST_FAILURES.inc()
             logger.warning("event broadcast dropped: publisher queue full", extra={"group": group})
             return
         self._pending += 1
@@ -87,9 +83,9 @@ class _Publisher:
             self._pending -= 1
             try:
                 await get_channel_layer().group_send(group, message)
-                PublishStats.published += 1
+                EVENTS_BROADCAST.inc()
             except Exception:
-                PublishStats.failed += 1
+                EVENTS_BROADCAST_FAILURES.inc()
                 logger.warning("event broadcast failed", extra={"group": group}, exc_info=True)
 
 
@@ -115,9 +111,9 @@ def _broadcast(group: str, message: dict) -> None:
             _publisher_thread().submit(group, message)
             return
         async_to_sync(layer.group_send)(group, message)
-        PublishStats.published += 1
+        EVENTS_BROADCAST.inc()
     except Exception:
-        PublishStats.failed += 1
+        EVENTS_BROADCAST_FAILURES.inc()
         logger.warning("event broadcast failed", extra={"group": group}, exc_info=True)
 
 

@@ -83,3 +83,29 @@ class TeamLimitReached(DomainError):
     default_code = "limit_reached"
     default_detail = "A team or user limit is reached."
     title = "Limit reached"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+    title = "Payload too large"
+
+    def __init__(self, *, max_bytes: int):
+        super().__init__(
+            f"The request body is larger than {max_bytes} bytes, the most this API accepts.",
+            extra={"max_bytes": max_bytes},
+        )
+
+
+class ServiceUnavailable(DomainError):
+    """PostgreSQL or Redis did not answer (a restart, a failover). The transaction was
+    rolled back, unless the connection broke during its COMMIT: a retry with the same
+    Idempotency-Key is safe either way."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is briefly unavailable. Retry in a few seconds."
+    title = "Service unavailable"
+    # Sent as Retry-After (seconds) by the problem renderer, as for 429s.
+    wait = 2

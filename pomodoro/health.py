@@ -11,6 +11,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from pomodoro.errors import problem_response
+from pomodoro.metrics import READINESS_CHECK_FAILURES
 
 logger = logging.getLogger("pomodoro.health")
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -58,6 +59,7 @@ def readyz(request):
             results[name] = "ok"
         except Exception as error:
             logger.warning("readiness check failed", extra={"check": name}, exc_info=True)
+            READINESS_CHECK_FAILURES.labels(name).inc()
             results[name] = f"failing: {type(error).__name__}"
     failing = [name for name, result in results.items() if result != "ok"]
     if failing:

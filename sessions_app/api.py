@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.pagination import StableCursorPagination
-from pomodoro.schema import invalid, problem
+from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.throttling import TicketIpThrottle, TicketUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
 from sessions_app import export, selectors, services
 from sessions_app.serializers import (
@@ -44,7 +45,7 @@ from sessions_app.serializers import (
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 128},
     OpenApiParameter.HEADER,
     description=(
         "Up to 128 characters. A retry with the same key within 24 hours answers the first "
@@ -110,7 +111,12 @@ def idempotent(view_method):
 # --- Projects and tasks ------------------------------------------------------------
 
 
-ID_PATTERN = "[0-9]+"
+# Ids are bigints, so at most 19 digits: a longer number is an unknown path (404), where
+# thousands of digits would otherwise fail int() itself (a 500).
+ID_PATTERN = "[0-9]{1,19}"
+# The URL pattern is ID_PATTERN; without a queryset drf-spectacular would document the
+# id as a string with that pattern, where clients (and the fuzzer) need a number.
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
@@ -124,7 +130,7 @@ class ProjectViewSet(viewsets.ViewSet):
     # Ids are numbers: anything else is an unknown path (404), not a failed lookup (500).
     lookup_value_regex = ID_PATTERN
 
-    @extend_schema(responses={200: ProjectSerializer(many=True)})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: paginated(ProjectSerializer)})
     def list(self, request):
         paginator = cursor_paginator()
         page = paginator.paginate_queryset(
@@ -139,13 +145,17 @@ class ProjectViewSet(viewsets.ViewSet):
         )
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: ProjectSerializer, 404: problem("No such project.")})
+    @extend_schema(
+        parameters=[ID_PARAMETER],
+        responses={200: ProjectSerializer, 404: problem("No such project.")},
+    )
     def retrieve(self, request, pk: int):
         return Response(
             ProjectSerializer(selectors.project_get(user=request.user, project_id=pk)).data
         )
 
     @extend_schema(
+        parameters=[ID_PARAMETER],
         request=ProjectSerializer,
         responses={200: ProjectSerializer, 400: invalid(), 404: problem("No such project.")},
     )
@@ -154,7 +164,9 @@ class ProjectViewSet(viewsets.ViewSet):
         project = services.project_update(user=request.user, project_id=pk, **changes)
         return Response(ProjectSerializer(project).data)
 
-    @extend_schema(responses={204: None, 404: problem("No such project.")})
+    @extend_schema(
+        parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such project.")}
+    )
     def destroy(self, request, pk: int):
         services.project_delete(user=request.user, project_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -172,8 +184,9 @@ class TaskViewSet(viewsets.ViewSet):
         parameters=[
             OpenApiParameter("archived", OpenApiTypes.BOOL),
             OpenApiParameter("project", OpenApiTypes.INT),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: TaskSerializer(many=True)},
+        responses={200: paginated(TaskSerializer)},
     )
     def list(self, request):
         filters = validated(TaskFilterInput, request.query_params)
@@ -191,12 +204,15 @@ class TaskViewSet(viewsets.ViewSet):
         task = services.task_create(user=request.user, **validated(TaskSerializer, request.data))
         return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: TaskSerializer, 404: problem("No such task.")})
+    @extend_schema(
+        parameters=[ID_PARAMETER], responses={200: TaskSerializer, 404: problem("No such task.")}
+    )
     def retrieve(self, request, pk: int):
         task = selectors.task_get(user=request.user, task_id=pk)
         return Response(self._task_data(request, [task])[0])
 
     @extend_schema(
+        parameters=[ID_PARAMETER],
         request=TaskSerializer,
         responses={200: TaskSerializer, 400: invalid(), 404: problem("No such task or project.")},
     )
@@ -205,7 +221,7 @@ class TaskViewSet(viewsets.ViewSet):
         task = services.task_update(user=request.user, task_id=pk, **changes)
         return Response(self._task_data(request, [task])[0])
 
-    @extend_schema(responses={204: None, 404: problem("No such task.")})
+    @extend_schema(parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.")})
     def destroy(self, request, pk: int):
         services.task_delete(user=request.user, task_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -223,7 +239,8 @@ def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Respo
     return response
 
 
-IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+# Versions are bigints: a longer number is no version (and too long for int() to parse).
+IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,19})"?\s*$')
 
 
 def expected_version(request) -> int | None:
@@ -263,8 +280,9 @@ class SessionViewSet(viewsets.ViewSet):
             SessionFilterInput,
             OpenApiParameter("from", OpenApiTypes.DATETIME),
             OpenApiParameter("to", OpenApiTypes.DATETIME),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: SessionSerializer(many=True), 400: invalid()},
+        responses={200: paginated(SessionSerializer), 400: invalid()},
         summary="History, newest first",
     )
     def list(self, request):
@@ -298,14 +316,19 @@ class SessionViewSet(viewsets.ViewSet):
         )
         return session_response(session, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: SessionSerializer, 404: SESSION_NOT_FOUND})
+    @extend_schema(
+        parameters=[ID_PARAMETER], responses={200: SessionSerializer, 404: SESSION_NOT_FOUND}
+    )
     def retrieve(self, request, pk: int):
         services.session_settle_due(user=request.user)
         return session_response(selectors.session_get(user=request.user, session_id=pk))
 
     @extend_schema(
         request=SessionUpdateInput,
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER),
+        ],
         responses={
             200: SessionSerializer,
             400: invalid(),
@@ -323,7 +346,7 @@ class SessionViewSet(viewsets.ViewSet):
         )
         return session_response(session)
 
-    @extend_schema(responses={204: None, 404: SESSION_NOT_FOUND})
+    @extend_schema(parameters=[ID_PARAMETER], responses={204: None, 404: SESSION_NOT_FOUND})
     def destroy(self, request, pk: int):
         services.session_delete(user=request.user, session_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -348,7 +371,7 @@ class SessionViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
         responses={200: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
         summary="Paused to running",
     )
@@ -359,7 +382,7 @@ class SessionViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
         responses={200: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
         summary="Running to paused",
     )
@@ -370,7 +393,7 @@ class SessionViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
         responses={200: SessionSerializer, 404: SESSION_NOT_FOUND},
         summary="End now: completed if the planned length was reached, else interrupted",
     )
@@ -381,7 +404,7 @@ class SessionViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
         responses={201: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
         summary="End as interrupted and answer a fresh paused session like it",
     )
@@ -483,6 +506,8 @@ class SessionViewSet(viewsets.ViewSet):
 
 
 class RealtimeTicketView(APIView):
+    throttle_classes = [WriteUserThrottle, TicketUserThrottle, TicketIpThrottle]
+
     @extend_schema(
         request=None,
         responses={201: RealtimeTicketSerializer},

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -23,6 +24,8 @@ from django.utils import timezone
 
 from pomodoro.errors import problem_for_exception
 from pomodoro.events import team_group, user_group
+from pomodoro.metrics import WEBSOCKET_CONNECTIONS, WEBSOCKET_DISCONNECTS
+from pomodoro.request_log import bind_request_id, request_id_from
 from pomodoro.timefmt import isoformat_utc
 from sessions_app import selectors, services
 
@@ -43,10 +46,15 @@ COMMANDS = {
 }
 
 
-class ConnectionStats:
-    """Read by /metrics."""
-
-    open_sockets = 0
+# Close codes as pomodoro_websocket_disconnects_total{reason} counts them: a
+# client cannot make new series by choosing a code.
+DISCONNECT_REASONS = {
+    1000: "normal",
+    1001: "normal",
+    1006: "abnormal",  # no close frame: the network or a process went away
+    CLOSE_UNAUTHORIZED: "unauthorized",
+    CLOSE_TOO_FAR_BEHIND: "too_far_behind",
+}
 
 
 def _run_command(user, action: str, session_id: int) -> dict:
@@ -63,20 +71,31 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     closed = False
 
     async def connect(self):
+        # The consumer's handlers all run in this task: every log line of the socket's
+        # life (its commands' services included) carries this id.
+        headers = dict(self.scope.get("headers", ()))
+        self.request_id = request_id_from(headers.get(b"x-request-id"))
+        bind_request_id(self.request_id)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            logger.info("socket refused: no valid ticket")
             await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
         self.generation = self.scope["token_generation"]
         self.last_sent: int | None = None
+        # Live events and the watchdog's catch-up both send from the log: one at a time,
+        # so neither sends a seq the other already sent.
+        self.sending = asyncio.Lock()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         self.team_ids: set[int] = set()
         await self._sync_team_groups()
         await self.accept()
-        ConnectionStats.open_sockets += 1
+        WEBSOCKET_CONNECTIONS.inc()
         self.counted = True
+        self.connected_at = time.monotonic()
+        logger.info("socket connected", extra={"user_id": user.pk})
         last_seq = await self._last_seq()
         await self.send_json(
             {"type": "hello", "server_time": isoformat_utc(timezone.now()), "last_seq": last_seq}
@@ -88,8 +107,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if getattr(self, "counted", False):
-            ConnectionStats.open_sockets -= 1
+            WEBSOCKET_CONNECTIONS.dec()
+            WEBSOCKET_DISCONNECTS.labels(DISCONNECT_REASONS.get(code, "other")).inc()
             self.counted = False
+            logger.info(
+                "socket disconnected",
+                extra={
+                    "user_id": self.user.pk,
+                    "code": code,
+                    "connected_seconds": round(time.monotonic() - self.connected_at, 1),
+                },
+            )
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             watchdog.cancel()
@@ -103,13 +131,16 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def event_message(self, message):
         """A live event of this user, published after its commit."""
         event = message["event"]
-        if self.closed or self.last_sent is None or event["seq"] <= self.last_sent:
-            return  # closed, not yet connected, or already sent by the replay
-        gap = event["seq"] > self.last_sent + 1
-        if gap and not await self._catch_up(to=event["seq"] - 1, page_limit=MAX_LIVE_CATCH_UP):
-            return
-        await self.send_json(event)
-        self.last_sent = event["seq"]
+        if self.closed or self.last_sent is None:
+            return  # closed, or not yet connected
+        async with self.sending:
+            if self.closed or event["seq"] <= self.last_sent:
+                return  # already sent by the replay or a catch-up
+            gap = event["seq"] > self.last_sent + 1
+            if gap and not await self._catch_up(to=event["seq"] - 1, page_limit=MAX_LIVE_CATCH_UP):
+                return
+            await self.send_json(event)
+            self.last_sent = event["seq"]
 
     async def team_member_status(self, message):
         """A teammate's state changed: forwarded as is (no seq, not in the log)."""
@@ -230,17 +261,34 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _watch_credentials(self) -> None:
         """Closes the socket within CREDENTIALS_CHECK_SECONDS of the user being disabled or
-        changing their password, even if the push from the service was lost."""
+        changing their password, even if the push from the service was lost. Also sends
+        what the log has beyond the last event sent: broadcasts lost while Redis was down
+        reach an idle socket within the same period, not only when the user's next event
+        reveals the gap (docs/drills.md, Redis down)."""
         while True:
             await asyncio.sleep(CREDENTIALS_CHECK_SECONDS)
-            if not await self._credentials_current():
-                await self.close(code=CLOSE_UNAUTHORIZED)
-                return
-            # The channel layer forgets a group member after its group_expiry (a day by
-            # default); joining again keeps a long-lived socket in the user's group.
-            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-            # Also re-reads the teams, in case a teams.changed push was lost.
-            await self._sync_team_groups(rejoin=True)
+            try:
+                if not await self._credentials_current():
+                    await self.close(code=CLOSE_UNAUTHORIZED)
+                    return
+                await self._catch_up_from_log()
+                if self.closed:
+                    return
+                # The channel layer forgets a group member after its group_expiry (a day by
+                # default); joining again keeps a long-lived socket in the user's group.
+                await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+                # Also re-reads the teams, in case a teams.changed push was lost.
+                await self._sync_team_groups(rejoin=True)
+            except Exception:
+                # Redis or PostgreSQL down for a moment: the watchdog must outlive it,
+                # or this socket would never be checked again.
+                logger.warning("socket watchdog check failed; retrying", exc_info=True)
+
+    async def _catch_up_from_log(self) -> None:
+        last_seq = await self._last_seq()
+        if last_seq > self.last_sent:
+            async with self.sending:
+                await self._catch_up(to=last_seq, page_limit=MAX_LIVE_CATCH_UP)
 
     async def _sync_team_groups(self, *, rejoin: bool = False) -> None:
         """Joins the groups `team.<id>` of the user's teams and leaves those of teams the

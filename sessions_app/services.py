@@ -29,6 +29,7 @@ from pomodoro.exceptions import (
     Overlap,
     VersionMismatch,
 )
+from pomodoro.metrics import TIMER_COMPLETION_LAG
 from sessions_app.locks import (
     due_sessions_skipping_locked,
     locked_owned,
@@ -418,7 +419,7 @@ def sessions_complete_due(*, limit: int = 200) -> int:
     """The timer worker's batch: completes due sessions of every user. Rows another worker
     holds are skipped, so several workers never complete one session twice."""
     now = timezone.now()
-    completed = 0
+    lags: list[float] = []
     with transaction.atomic():
         due = list(
             due_sessions_skipping_locked()
@@ -427,9 +428,12 @@ def sessions_complete_due(*, limit: int = 200) -> int:
         )
         for session in due:
             with transaction.atomic():
+                lags.append((now - session.target_end_at).total_seconds())
                 _settle(session.user, session, now)
-                completed += 1
-    return completed
+    # Observed once committed: a batch that rolled back completed nothing.
+    for lag in lags:
+        TIMER_COMPLETION_LAG.observe(lag)
+    return len(lags)
 
 
 # --- Session transitions -----------------------------------------------------------

@@ -5,12 +5,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from analytics.serializers import LeaderboardSerializer
 from pomodoro.pagination import StableCursorPagination
-from pomodoro.schema import invalid, problem
+from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.throttling import JoinIpThrottle, JoinUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
 from teams import selectors, services
 from teams.permissions import TeamAccess
@@ -45,7 +45,13 @@ class TeamView(APIView):
 
 
 class TeamListView(TeamView):
-    @extend_schema(responses={200: TeamSerializer(many=True)}, tags=["teams"], summary="Your teams")
+    @extend_schema(
+        operation_id="teams_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(TeamSerializer)},
+        tags=["teams"],
+        summary="Your teams",
+    )
     def get(self, request):
         return _paginate(self, request, selectors.team_list(user=request.user), TeamSerializer)
 
@@ -95,7 +101,9 @@ class MemberListView(TeamView):
     team_actions = {"GET": "members.read"}
 
     @extend_schema(
-        responses={200: MembershipSerializer(many=True), 404: NOT_FOUND},
+        operation_id="teams_members_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(MembershipSerializer), 404: NOT_FOUND},
         tags=["teams"],
         summary="The team's members, in the order they joined",
     )
@@ -140,7 +148,9 @@ class InviteListView(TeamView):
     team_actions = {"GET": "invites.read", "POST": "invite.create"}
 
     @extend_schema(
-        responses={200: InviteSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+        operation_id="teams_invites_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(InviteSerializer), 403: FORBIDDEN, 404: NOT_FOUND},
         tags=["teams"],
         summary="The team's invites not revoked nor expired (owners and admins)",
     )
@@ -173,14 +183,9 @@ class InviteDetailView(TeamView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TeamJoinThrottle(UserRateThrottle):
-    """Limits attempts to guess invite codes: every POST teams/join/ counts."""
-
-    scope = "team_join"
-
-
 class TeamJoinView(TeamView):
-    throttle_classes = [TeamJoinThrottle]
+    # Guessing invite codes: every attempt counts, per user and per address.
+    throttle_classes = [WriteUserThrottle, JoinUserThrottle, JoinIpThrottle]
 
     @extend_schema(
         request=JoinInput,
@@ -189,7 +194,6 @@ class TeamJoinView(TeamView):
             200: MembershipSerializer,
             400: invalid("Unknown, expired, revoked or used-up code (`invalid`)."),
             409: LIMIT,
-            429: problem("Too many attempts (code `throttled`, with Retry-After)."),
         },
         tags=["teams"],
         summary="Join a team with an invite code (200 when already a member)",

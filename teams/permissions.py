@@ -69,7 +69,12 @@ class TeamAccess(BasePermission):
         team_id = view.kwargs.get("team_id")
         if team_id is None:
             return True
+        action = view.team_actions.get(request.method)
+        if action is None:
+            # A method the view does not answer (TRACE, PUT): the dispatcher answers 405;
+            # OPTIONS describes the view, not the team.
+            return True
         membership = team_membership(user=request.user, team_id=int(team_id))
-        ensure_allowed(membership, view.team_actions[request.method])
+        ensure_allowed(membership, action)
         request.team_membership = membership
         return True

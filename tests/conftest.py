@@ -6,10 +6,12 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
+from pomodoro.settings.base import RATE_LIMIT_DEFAULTS
 from tests.factories import UserFactory
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -58,6 +60,26 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """Turns the rate limits and the login lockout on, at their production defaults, on an
+    empty cache (test settings turn them off). Call it with scope=rate to change some:
+    rate_limits(login_ip="2/minute")."""
+
+    def configure(**rates: str | None) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**RATE_LIMIT_DEFAULTS, **rates},
+        }
+
+    cache.clear()
+    configure()
+    settings.LOGIN_LOCKOUT_FAILURES = 10
+    settings.LOGIN_LOCKOUT_SECONDS = 900
+    yield configure
+    cache.clear()
 
 
 def client_for(user) -> APIClient:

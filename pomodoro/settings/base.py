@@ -6,11 +6,16 @@ PostgreSQL and REDIS_URL to Redis for the channel layer and the cache.
 production.py only tightens these; test.py only speeds them up.
 """
 
+import base64
+import hashlib
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
@@ -28,6 +33,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def csp_hash(source: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline script."""
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
 
 
 def env_int(name: str, default: int) -> int:
@@ -58,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "channels",
     "accounts",
     "sessions_app",
@@ -66,8 +78,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response (errors and 404s too) carries X-Request-ID and every
+    # log line of the request its id; then the metrics, which time the rest.
+    "pomodoro.request_log.RequestIdMiddleware",
     "pomodoro.metrics.RequestMetricsMiddleware",
+    # Before anything that answers, so the answers it makes (a 413 too) carry CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise, so static pages (the demo) get the policy too.
+    "csp.middleware.CSPMiddleware",
+    # Before the CSRF check and the session login, which read form bodies.
+    "pomodoro.body_limit.RequestBodyLimitMiddleware",
     # Serves the docs' and the admin's static files from the app itself: the docs
     # must work offline and behind any proxy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "pomodoro.throttling.RateLimitHeadersMiddleware",
     "pomodoro.errors.ApiProblemMiddleware",
 ]
 
@@ -102,18 +124,22 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Health checks: with the pool, a connection is tested (an empty query) as it is
+    # taken, so the broken ones a PostgreSQL restart leaves behind are replaced rather
+    # than failing one request each (docs/drills.md, PostgreSQL restart).
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DATABASE_POOL", True
     ):
         # Under an ASGI server every request runs in its own thread, so persistent
         # connections would pile up; psycopg's pool is what the Django docs advise.
-        DATABASES["default"]["OPTIONS"] = {
-            "pool": {
-                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
-                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-            }
+        # Added to the options DATABASE_URL gave (sslmode=...), not in their place.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -137,23 +163,32 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "pomodoro")
 # any gap from the event log, so core's delivery bookkeeping buys nothing here.
 # See docs/design.md#channel-layer-settings.
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+# Scaling out (docs/scaling.md#redis): the channel layer may be sharded over several
+# Redis hosts (channels-redis hashes each channel and group name to one of them; every
+# process must list the same hosts in the same order), and the cache may live on a
+# Redis of its own (one with maxmemory and eviction, which pub/sub does not want).
+CHANNEL_LAYER_REDIS_URLS = env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "") or REDIS_URL
 if REDIS_URL:
-    redis_host = {
-        "address": REDIS_URL,
-        # redis-py's pool raises (it does not wait) past max_connections, and
-        # every socket's group_add/discard borrows a connection: size it for
-        # bursts of connects (see docs/benchmarks.md).
-        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
-        # redis-py 8 reads with a 5 s timeout by default, the same as
-        # channels-redis's blocking pop, so an idle socket's receive
-        # could time out and crash its consumer: read longer than that.
-        "socket_timeout": 15,
-    }
+    redis_hosts = [
+        {
+            "address": address,
+            # redis-py's pool raises (it does not wait) past max_connections, and
+            # every socket's group_add/discard borrows a connection: size it for
+            # bursts of connects (see docs/benchmarks.md).
+            "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+            # redis-py 8 reads with a 5 s timeout by default, the same as
+            # channels-redis's blocking pop, so an idle socket's receive
+            # could time out and crash its consumer: read longer than that.
+            "socket_timeout": 15,
+        }
+        for address in CHANNEL_LAYER_REDIS_URLS
+    ]
     if CHANNEL_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [redis_host], "prefix": f"{REDIS_KEY_PREFIX}:asgi"},
+                "CONFIG": {"hosts": redis_hosts, "prefix": f"{REDIS_KEY_PREFIX}:asgi"},
             }
         }
     else:
@@ -161,7 +196,7 @@ if REDIS_URL:
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    "hosts": [redis_host],
+                    "hosts": redis_hosts,
                     "prefix": f"{REDIS_KEY_PREFIX}:asgi",
                     "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
                     "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60),
@@ -172,7 +207,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
@@ -204,6 +239,44 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# --- Rate limits ------------------------------------------------------------
+# Requests per scope and window ("N/second|minute|hour|day"), each from RATE_LIMIT_<SCOPE>;
+# "off" turns one limit off, RATE_LIMITS_ENABLED=false all of them (a fuzz or load run).
+RATE_LIMIT_DEFAULTS = {
+    "login_ip": "30/minute",
+    "login_account": "10/minute",
+    "register_ip": "20/hour",
+    "guest_ip": "20/hour",
+    "refresh_ip": "60/minute",
+    "refresh_account": "10/minute",
+    "ticket_ip": "120/minute",
+    "ticket_user": "30/minute",
+    "join_ip": "30/minute",
+    "join_user": "10/minute",
+    "writes_user": "120/minute",
+}
+RATE_LIMIT_FORMAT = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(scope: str) -> str | None:
+    name = f"RATE_LIMIT_{scope.upper()}"
+    value = os.environ.get(name, RATE_LIMIT_DEFAULTS[scope]).strip().lower()
+    if value in {"off", "none", ""}:
+        return None
+    if not RATE_LIMIT_FORMAT.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 10/minute or be off, not {value!r}")
+    return value
+
+
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMITS = {
+    scope: env_rate(scope) if RATE_LIMITS_ENABLED else None for scope in RATE_LIMIT_DEFAULTS
+}
+# Failed logins for one account within a window that starts at the first of them lock it
+# until that window ends (0 failures: no lockout). See docs/api.md#failed-login-lockout.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 10) if RATE_LIMITS_ENABLED else 0
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+
 # --- REST framework and OpenAPI -------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -215,15 +288,20 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["pomodoro.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pomodoro.errors.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "pomodoro.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Guessing invite codes: POST teams/join/ per user (teams.api.TeamJoinThrottle).
-    "DEFAULT_THROTTLE_RATES": {"team_join": os.environ.get("TEAM_JOIN_RATE", "10/minute")},
+    # Rate limits (pomodoro/throttling.py, docs/api.md#rate-limits): every write of a
+    # signed-in user by default; the auth, ticket and join views list their own.
+    "DEFAULT_THROTTLE_CLASSES": ["pomodoro.throttling.WriteUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": RATE_LIMITS,
+    # Proxies in front of the app whose X-Forwarded-For is trusted for the client address;
+    # 0 uses REMOTE_ADDR alone (a client could write any X-Forwarded-For it likes).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -243,7 +321,73 @@ SPECTACULAR_SETTINGS = {
         "MemberStateEnum": "teams.serializers.MEMBER_STATES",
         "SessionStateEnum": "sessions_app.models.Session.State",
     },
+    # Every error is problem+json, and the framework's own errors are documented for every
+    # operation in one place (pomodoro/schema.py), not view by view.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pomodoro.schema.document_problem_responses",
+    ],
 }
+
+# --- Browser-facing security (docs/security.md) ----------------------------------
+# SecurityMiddleware and XFrameOptionsMiddleware send these on every response;
+# production.py adds HSTS and secure cookies.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp). Every page served here (Swagger UI, Redoc, the
+# admin, the browsable API, the demo) loads its scripts as files from this origin, never
+# inline, so scripts are 'self' alone. Styles allow 'unsafe-inline' because Redoc and
+# Swagger UI write <style> elements at run time; Redoc runs its search in a Worker made
+# from a blob: URL. connect-src 'self' also covers ws:/wss: to this host (CSP Level 3),
+# for the demo's WebSocket. One inline event handler is allowed, by its hash: the "Log out"
+# link of the browsable API (rest_framework's optional_logout tag). drills/browser_csp.py
+# opens every page in a browser under this policy.
+BROWSABLE_API_LOGOUT_ONCLICK = 'document.getElementById("logoutForm").submit()'
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "script-src-attr": ["'unsafe-hashes'", csp_hash(BROWSABLE_API_LOGOUT_ONCLICK)],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# CORS (django-cors-headers): browser apps served from these origins may call /api/.
+# None by default: native clients and same-origin pages need no CORS. Tokens travel in the
+# Authorization header, never in cookies, so credentials stay off.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "if-match", "x-request-id")
+# Response headers a browser app may read (the rest of the contract's headers).
+CORS_EXPOSE_HEADERS = [
+    "Content-Disposition",
+    "ETag",
+    "Idempotent-Replayed",
+    "Location",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-Request-ID",
+]
+
+# The largest request body accepted; a larger one is a 413 `payload_too_large`, refused
+# from its Content-Length before it is read (pomodoro/body_limit.py). The largest valid
+# body, a session with a 2,000-character description, is under 13 KB even fully escaped.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 64 * 1024)
 
 # --- Internationalisation, static files -------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -269,13 +413,39 @@ LEADERBOARD_CACHE_SECONDS = env_int("LEADERBOARD_CACHE_SECONDS", 30)
 TEAM_MAX_MEMBERS = env_int("TEAM_MAX_MEMBERS", 200)
 TEAMS_PER_USER = env_int("TEAMS_PER_USER", 20)
 
-# --- Logging ---------------------------------------------------------------
+# --- Logging and metrics ---------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+LOG_FORMATS = ("plain", "json")
+
+
+def logging_config(*, log_format: str, level: str) -> dict:
+    """Everything to standard error, one line per record: "json" (one object per line,
+    for a log pipeline) or "plain" (for a terminal). Fields: docs/operations.md#logs."""
+    if log_format not in LOG_FORMATS:
+        raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {log_format!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "pomodoro.request_log.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "pomodoro.request_log.JsonLogFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "WARNING"}},
+    }
+
+
+# plain by default; production.py makes json the default there.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. Keep
+# /metrics off the public internet either way (docs/operations.md#metrics).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

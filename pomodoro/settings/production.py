@@ -1,5 +1,7 @@
 """Production settings: base.py, tightened. Refuses to start without real secrets."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from pomodoro.settings.base import *  # noqa: F403
@@ -11,6 +13,7 @@ from pomodoro.settings.base import (
     env_bool,
     env_int,
     env_list,
+    logging_config,
 )
 
 DEBUG = False
@@ -34,10 +37,16 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: the browsable API and Swagger UI get the token in the page.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
+# One JSON object per line for the log pipeline, unless LOG_FORMAT says otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)  # noqa: F405

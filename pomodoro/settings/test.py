@@ -1,7 +1,13 @@
 """Test settings: base.py, only faster."""
 
 from pomodoro.settings.base import *  # noqa: F403
-from pomodoro.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_KEY_PREFIX, REDIS_URL
+from pomodoro.settings.base import (
+    CHANNEL_LAYERS,
+    DATABASES,
+    REDIS_KEY_PREFIX,
+    REDIS_URL,
+    REST_FRAMEWORK,
+)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -13,3 +19,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if REDIS_URL:
     # Its own key space, so a test run never meets a running server's messages.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{REDIS_KEY_PREFIX}:test:asgi"
+
+# Rate limits off: the suite sends hundreds of requests from one address, and user ids
+# repeat from run to run. The tests of the limits turn them on (the `rate_limits` fixture).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
+}
+LOGIN_LOCKOUT_FAILURES = 0

@@ -313,3 +313,20 @@ def test_once_does_not_auto_start_after_a_long_outage():
     assert list(Session.objects.filter(user=user).values_list("pk", "state")) == [
         (focus.pk, "completed")
     ]
+
+
+def test_the_heartbeat_file_is_touched_after_a_batch(tmp_path):
+    """The compose health check reads the file's age: a batch that reached the database
+    renews it."""
+    heartbeat = tmp_path / "heartbeat"
+    user = UserFactory()
+    response = client_for(user).post(SESSIONS, {"planned_seconds": 300}, format="json")
+    focus = make_due(response.json()["id"], seconds_ago=1)
+    before = time.time()
+
+    call_command(
+        "run_timer_worker", "--once", "--heartbeat-file", str(heartbeat), stdout=io.StringIO()
+    )
+
+    assert Session.objects.get(pk=focus.pk).state == "completed"
+    assert heartbeat.stat().st_mtime >= before - 1

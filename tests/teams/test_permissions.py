@@ -143,3 +143,29 @@ def test_admin_cannot_remove_another_admin_but_the_owner_can():
 def test_anonymous_requests_are_401(api_client, db):
     assert_problem(api_client.get(API + "teams/"), 401, "not_authenticated")
     assert_problem(api_client.get(API + "teams/1/"), 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "teams/{team}/",
+        "teams/{team}/members/",
+        "teams/{team}/members/{target}/",
+        "teams/{team}/invites/",
+        "teams/{team}/status/",
+        "teams/{team}/leaderboard/",
+    ],
+)
+@pytest.mark.parametrize("method", ["trace", "put"])
+def test_a_method_a_team_view_does_not_answer_is_405_not_a_server_error(path, method):
+    # Found by the fuzzer (scripts/fuzz): the role check looked the method up in the
+    # view's action table before the dispatcher could answer 405, and raised KeyError.
+    world = build_world()
+    url = API + path.format(team=world.team.pk, target=world.target.pk)
+    before = team_snapshot(world.team.pk)
+
+    for caller in (world.owner, world.outsider):
+        response = getattr(client_for(caller), method)(url)
+        assert_problem(response, 405, "method_not_allowed")
+    assert team_snapshot(world.team.pk) == before

@@ -140,7 +140,7 @@ def test_revoking_an_invite_of_another_team_is_404(user, client):
     assert foreign.revoked_at is None
 
 
-def test_guessing_codes_is_throttled_per_user(user):
+def test_guessing_codes_is_throttled_per_user(user, rate_limits):
     team_with(user)
     guesser = UserFactory()
     for attempt in range(10):

@@ -2,12 +2,15 @@
 completion events (and auto-started breaks) go out with no client connected."""
 
 import logging
+import os
 import signal
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
+from prometheus_client import start_http_server
 
 from sessions_app.models import Session
 from sessions_app.services import idempotency_purge_expired, sessions_complete_due
@@ -31,16 +34,44 @@ class Command(BaseCommand):
         parser.add_argument(
             "--once", action="store_true", help="Complete what is due now, then exit."
         )
+        parser.add_argument(
+            "--heartbeat-file",
+            default="",
+            help="Touched after every batch that reached the database: a health check "
+            "reads its age (docker-compose.yml).",
+        )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=int(os.environ.get("TIMER_WORKER_METRICS_PORT") or 0),
+            help="Serve this worker's Prometheus metrics (completion lag) on this port "
+            "(default $TIMER_WORKER_METRICS_PORT; 0: off).",
+        )
 
-    def handle(self, *args, interval: float, batch: int, once: bool, **options):
+    def handle(
+        self,
+        *args,
+        interval: float,
+        batch: int,
+        once: bool,
+        heartbeat_file: str,
+        metrics_port: int,
+        **options,
+    ):
         self.stopping = False
+        if metrics_port and not once:
+            # A thread of its own: a scrape never waits for a batch, nor a batch for it.
+            start_http_server(metrics_port)
         if not once:
             # Only the long-running loop takes over the signals: `--once` (cron, tests,
             # call_command) must leave its caller's Ctrl-C handling alone.
             signal.signal(signal.SIGTERM, self._stop)
             signal.signal(signal.SIGINT, self._stop)
         last_purge = 0.0
-        logger.info("timer worker started", extra={"interval": interval, "batch": batch})
+        logger.info(
+            "timer worker started",
+            extra={"interval": interval, "batch": batch, "metrics_port": metrics_port or None},
+        )
         while not self.stopping:
             close_old_connections()
             try:
@@ -48,6 +79,10 @@ class Command(BaseCommand):
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     idempotency_purge_expired()
                     last_purge = time.monotonic()
+                if heartbeat_file:
+                    # Only after a batch that succeeded: a worker that cannot reach the
+                    # database is alive but not doing its work, and should look unhealthy.
+                    Path(heartbeat_file).touch()
             except Exception:
                 # A database that went away comes back; the worker must outlive it.
                 logger.exception("timer worker batch failed; retrying")

@@ -1,0 +1,113 @@
+"""Request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are refused with a 413
+`payload_too_large` (problem+json) before they are read.
+
+Django itself checks the limit only when something reads `request.body`, and answers
+RequestDataTooBig with a bare 400; under ASGI it has by then already received the whole
+body into a temporary file. So the limit is held at two places:
+
+- `RequestBodyLimitMiddleware` (Django, WSGI and ASGI alike) answers from the declared
+  Content-Length, before the CSRF check or a view reads anything;
+- `RequestBodyLimit` (ASGI, around Django in pomodoro/asgi.py) answers from the declared
+  Content-Length before Django receives a byte, and counts a body sent without one
+  (chunked) as it arrives.
+
+A larger body is never a legitimate request: the largest text field (a session's
+description, 2,000 characters) is at most 12 KB of JSON even with every character escaped.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
+from pomodoro.exceptions import PayloadTooLarge
+
+
+def _payload_too_large_body() -> dict:
+    body, _headers = problem_for_exception(
+        PayloadTooLarge(max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    )
+    return body
+
+
+def _declared_length(value: str | bytes | None) -> int | None:
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+class RequestBodyLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = _declared_length(request.META.get("CONTENT_LENGTH"))
+        if declared is not None and declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return JsonResponse(
+                _payload_too_large_body(), status=413, content_type=PROBLEM_CONTENT_TYPE
+            )
+        return self.get_response(request)
+
+
+class RequestBodyLimit:
+    """ASGI middleware for HTTP: the body limit before Django reads the body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        headers = dict(scope.get("headers") or [])
+        declared = _declared_length(headers.get(b"content-length"))
+        if declared is not None:
+            # The server delivers no more than the declared length, so checking it is enough.
+            if declared > limit:
+                await self._refuse(send)
+            else:
+                await self.app(scope, receive, send)
+            return
+
+        # No Content-Length (a chunked body): take it in here up to the limit, then hand
+        # the messages on to Django as they came.
+        received = []
+        size = 0
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; Django sees the disconnect
+            size += len(message.get("body", b""))
+            if size > limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        pending = iter(received)
+
+        async def replay_then_receive():
+            message = next(pending, None)
+            return message if message is not None else await receive()
+
+        await self.app(scope, replay_then_receive, send)
+
+    @staticmethod
+    async def _refuse(send) -> None:
+        content = json.dumps(_payload_too_large_body()).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(content)).encode()),
+                    # The unread rest of the body cannot be skipped on this connection.
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
