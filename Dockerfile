@@ -1,5 +1,6 @@
-# The Pomodoro backend: web server by default; the same image runs the timer
-# worker (python manage.py run_timer_worker) and migrations. See docker-compose.yml.
+# The Pomodoro backend: the HTTP server by default; the same image runs the WebSocket
+# server, the timer worker (python manage.py run_timer_worker) and the migrations.
+# See docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +20,7 @@ RUN pip install . \
 USER app
 EXPOSE 8000
 
-# Daphne serves HTTP and (from the realtime issue on) WebSocket on one port.
-# The benchmark (docs/benchmarks.md) may change the production HTTP server later.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "pomodoro.asgi:application"]
+# HTTP through gunicorn's sync workers, the set-up measured fastest in docs/benchmarks.md.
+# docker-compose.yml runs the same image as uvicorn (WebSockets), the timer worker and
+# the migrations, behind nginx (deploy/nginx.conf).
+CMD ["gunicorn", "pomodoro.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]

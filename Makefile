@@ -1,4 +1,4 @@
-.PHONY: run test bench lint format
+.PHONY: run test bench soak lint format
 
 run:          ## Run the service on embedded defaults (README)
 	./scripts/run
@@ -6,8 +6,11 @@ run:          ## Run the service on embedded defaults (README)
 test:         ## Lint and run the test suite (README)
 	./scripts/test
 
-bench:        ## Benchmarks on PostgreSQL and Redis; prints figures (docs/benchmarks.md)
+bench:        ## Benchmarks on PostgreSQL and Redis, then the soak; writes bench/out/report.md (docs/benchmarks.md)
 	./scripts/bench
+
+soak:         ## The soak alone: SOAK_SECONDS (600) of mixed load with sockets open (docs/benchmarks.md)
+	./scripts/bench soak
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
