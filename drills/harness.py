@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from drills.invariants import violations
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("DRILL_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -352,6 +354,12 @@ class Drill:
             self.failures.append(what)
             print(f"  check failed: {what}")
         return condition
+
+    def check_invariants(self, database: psycopg.Connection) -> bool:
+        """Every rule of drills/invariants.py, checked on `database` (one check, listing
+        what broke)."""
+        broken = violations(database.cursor())
+        return self.check(not broken, f"invariants hold: {broken}")
 
     def report(self) -> bool:
         """Prints the PASS/FAIL line with the figures; answers whether it passed."""
