@@ -145,6 +145,18 @@ class Report:
                     "100%",
                 ]
             )
+        if pgbench and pgbench.get("with_rollup_upsert_tps"):
+            rollup = pgbench["with_rollup_upsert_tps"]
+            rows.append(
+                [
+                    "pgbench, same + a daily-rollup upsert",
+                    f"{number(rollup)} tps",
+                    "",
+                    "",
+                    "",
+                    f"{rollup / raw:.0%}",
+                ]
+            )
         clients = runs[0]["result"]["clients"]
         self.lines += [f"{clients} concurrent clients, {runs[0]['result']['seconds']} s each.", ""]
         self.lines += table(
