@@ -27,7 +27,18 @@ from drills.invariants import violations
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-PG_BIN = Path(os.environ.get("DRILL_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _newest_pg_bin() -> Path:
+    """Debian's and PGDG's layout, /usr/lib/postgresql/<major>/bin: the newest major."""
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    )
+    return installed[-1] if installed else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = Path(os.environ.get("DRILL_PG_BIN") or _newest_pg_bin())
 AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 

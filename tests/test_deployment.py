@@ -55,11 +55,25 @@ def test_the_proxy_routes_sockets_to_uvicorn_and_the_rest_to_gunicorn():
     ws_location = NGINX[NGINX.index("location /ws/") :]
     ws_location = ws_location[: ws_location.index("}")]
     assert "proxy_pass $web_ws;" in ws_location
-    assert "proxy_set_header Upgrade $http_upgrade;" in ws_location
-    assert "proxy_set_header Connection $connection_upgrade;" in ws_location
     assert "proxy_pass $web_http;" in NGINX[NGINX.index("location / {") :]
-    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in NGINX
-    assert "proxy_set_header X-Forwarded-Proto" in NGINX
+    server_level = NGINX[NGINX.index("server {") : NGINX.index("location ")]
+    for header in (
+        "Host $http_host",
+        "X-Forwarded-For $proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto $scheme",
+        "X-Request-Id $request_id",
+        "Upgrade $http_upgrade",
+        "Connection $connection_upgrade",
+    ):
+        assert f"proxy_set_header {header};" in server_level
+
+
+def test_no_location_drops_the_servers_proxy_headers():
+    """A proxy_set_header inside a location makes nginx ignore every server-level one
+    there: Host (ALLOWED_HOSTS), X-Forwarded-For (rate limits per client) and the rest."""
+    locations = re.findall(r"location [^{]*\{([^}]*)\}", NGINX)
+    assert len(locations) >= 3
+    assert not [body for body in locations if "proxy_set_header" in body]
     assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in SERVICES["proxy"]["volumes"]
     assert SERVICES["proxy"]["ports"] == ["8000:8000"]
 
