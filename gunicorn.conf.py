@@ -43,10 +43,18 @@ def on_exit(server):
 
 
 def post_worker_init(worker):
-    """Pays a worker's one-time costs before it takes its first request: importing every
-    view (the URLconf loads lazily) and opening its database pool. Without this, the
-    first request each worker served took 60 to 100 ms more, which was the p99 of the
-    leaderboard benchmark through a freshly started server (docs/benchmarks.md)."""
+    """Pays a worker's one-time costs before it takes its first request (importing every
+    view, as the URLconf loads lazily, and opening its database pool: 40 to 60 ms more on
+    each worker's first request without it), then freezes what the start-up allocated.
+
+    gc.freeze() moves every object alive now (Django, DRF, the URLconf, the settings:
+    hundreds of thousands) out of the collector's reach. Without it each full collection,
+    every few hundred requests of a 200-member status board, walked all of them and
+    added 60 to 80 ms to one request: the p99 of the team status and cold leaderboard
+    benchmarks (docs/benchmarks.md, "Tails").
+    """
+    import gc
+
     from django.db import connection
     from django.urls import get_resolver
 
@@ -57,3 +65,4 @@ def post_worker_init(worker):
         worker.log.warning("database not reachable at worker start: %s", error)
     finally:
         connection.close()  # back to the pool
+    gc.freeze()

@@ -18,6 +18,7 @@ from accounts.serializers import (
     UserOnlySerializer,
     UserWithTokensSerializer,
 )
+from pomodoro.client_address import client_address
 from pomodoro.schema import invalid, problem
 from pomodoro.throttling import (
     GuestIpThrottle,
@@ -67,7 +68,7 @@ class LoginView(PublicAuthView):
     )
     def post(self, request):
         data = validated(LoginInput, request.data)
-        return Response(services.auth_login(request=request, **data))
+        return Response(services.auth_login(client=client_address(request), **data))
 
 
 class RefreshView(PublicAuthView):

@@ -15,11 +15,7 @@ from accounts.models import TimerSettings, User
 from accounts.tokens import token_is_current, token_pair_for
 from pomodoro.events import publish_on_commit, user_group
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
-from pomodoro.throttling import (
-    login_failure_record,
-    login_failures_clear,
-    login_lockout_ensure_open,
-)
+from pomodoro.throttling import login_attempt_admit, login_failure_note, login_failures_clear
 from sessions_app.services import event_record
 
 
@@ -113,13 +109,14 @@ def guest_claim(*, user: User, email: str, password: str) -> User:
     return user
 
 
-def auth_login(*, email: str, password: str, request=None) -> dict[str, str]:
-    """A token pair for the right password. Failed attempts count toward the account's
-    lockout, during which even the right password answers 429 (pomodoro.throttling)."""
-    login_lockout_ensure_open(email=email, request=request)
-    user = authenticate(request, email=email, password=password)
+def auth_login(*, email: str, password: str, client: str | None = None) -> dict[str, str]:
+    """A token pair for the right password. Attempts count toward the account's lockout
+    (LoginLockedOut, 429, even for the right password; pomodoro.throttling) before the
+    password is checked; `client` (the caller's address) is for the lockout's log line."""
+    attempts = login_attempt_admit(email=email)
+    user = authenticate(None, email=email, password=password)
     if user is None:
-        login_failure_record(email=email)
+        login_failure_note(email=email, attempts=attempts, client=client)
         raise InvalidCredentials()
     login_failures_clear(email=email)
     return token_pair_for(user)

@@ -1,5 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import gc
+
 from django.core.asgi import get_asgi_application
 
 from pomodoro.env import use_settings_from_environment
@@ -26,3 +28,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything imported so far lives as long as the process: out of the garbage collector's
+# reach, its full collections stop walking it and stop adding tens of ms to whichever
+# message or request triggers one (gunicorn.conf.py says the same for HTTP workers).
+gc.freeze()

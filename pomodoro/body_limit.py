@@ -9,7 +9,9 @@ body into a temporary file. So the limit is held at two places:
   Content-Length, before the CSRF check or a view reads anything;
 - `RequestBodyLimit` (ASGI, around Django in pomodoro/asgi.py) answers from the declared
   Content-Length before Django receives a byte, and counts a body sent without one
-  (chunked) as it arrives.
+  (chunked) as it arrives. That answer passes no Django middleware, so it adds the
+  headers every other answer gets from them itself: X-Request-ID and the security
+  headers (not CORS: docs/security.md#cors).
 
 A larger body is never a legitimate request: the largest text field (a session's
 description, 2,000 characters) is at most 12 KB of JSON even with every character escaped.
@@ -17,11 +19,13 @@ description, 2,000 characters) is at most 12 KB of JSON even with every characte
 
 import json
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import JsonResponse
 
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.exceptions import PayloadTooLarge
+from pomodoro.request_log import REQUEST_ID_HEADER, request_id_from
 
 
 def _payload_too_large_body() -> dict:
@@ -36,6 +40,26 @@ def _declared_length(value: str | bytes | None) -> int | None:
         return None
     text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _security_headers() -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware, XFrameOptionsMiddleware and CSPMiddleware add to Django's
+    answers, from the same settings (HSTS aside: production serves HTTP through WSGI,
+    not this path)."""
+    headers = []
+    if content_security_policy := build_policy():
+        headers.append((b"content-security-policy", content_security_policy.encode()))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        values = policy.split(",") if isinstance(policy, str) else policy
+        headers.append((b"referrer-policy", ",".join(v.strip() for v in values).encode()))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        opener_policy = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()
+        headers.append((b"cross-origin-opener-policy", opener_policy))
+    headers.append((b"x-frame-options", settings.X_FRAME_OPTIONS.upper().encode()))
+    return headers
 
 
 class RequestBodyLimitMiddleware:
@@ -67,7 +91,7 @@ class RequestBodyLimit:
         if declared is not None:
             # The server delivers no more than the declared length, so checking it is enough.
             if declared > limit:
-                await self._refuse(send)
+                await self._refuse(headers, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -83,7 +107,7 @@ class RequestBodyLimit:
                 break  # the client went away; Django sees the disconnect
             size += len(message.get("body", b""))
             if size > limit:
-                await self._refuse(send)
+                await self._refuse(headers, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -96,7 +120,9 @@ class RequestBodyLimit:
         await self.app(scope, replay_then_receive, send)
 
     @staticmethod
-    async def _refuse(send) -> None:
+    async def _refuse(request_headers: dict[bytes, bytes], send) -> None:
+        # The id RequestIdMiddleware would have given the request: the caller's, if safe.
+        request_id = request_id_from(request_headers.get(REQUEST_ID_HEADER.lower().encode()))
         content = json.dumps(_payload_too_large_body()).encode()
         await send(
             {
@@ -107,6 +133,8 @@ class RequestBodyLimit:
                     (b"content-length", str(len(content)).encode()),
                     # The unread rest of the body cannot be skipped on this connection.
                     (b"connection", b"close"),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                    *_security_headers(),
                 ],
             }
         )

@@ -27,6 +27,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from pomodoro.exceptions import DomainError, PayloadTooLarge, ServiceUnavailable
 from pomodoro.request_log import current_request_id
+from pomodoro.throttling import record_quota, whole_seconds
 
 logger = logging.getLogger("pomodoro.errors")
 
@@ -72,15 +73,38 @@ def problem_response(status: int, code: str, detail: str, **extra) -> JsonRespon
 # timing out, Redis down) is no bug of ours and passes: a 503 with Retry-After, not a
 # 500. See docs/drills.md.
 BACKING_SERVICE_ERRORS = (
-    DatabaseOperationalError,
     DatabaseInterfaceError,
     RedisConnectionError,
     RedisTimeoutError,
 )
 
+# SQLSTATEs of a PostgreSQL server that is gone or not taking connections: class 08
+# (connection exception), and admin shutdown, crash shutdown, cannot connect now.
+DATABASE_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def database_unavailable(error: DatabaseOperationalError) -> bool:
+    """Whether an OperationalError means the database did not answer (503), rather than
+    that it refused this statement: a deadlock (40P01), a serialization failure (40001), a
+    statement or lock timeout (57014, 55P03), SQLite's "database is locked". Those are
+    errors of our code under contention, a 500 logged at ERROR, not an outage to wait out.
+    Django raises the driver's error as the __cause__."""
+    cause = error.__cause__
+    if cause is None:
+        return True  # no driver error to tell by: taken for the outage it usually is
+    if not hasattr(cause, "sqlstate"):
+        return False  # not psycopg: SQLite (embedded), where no server can be down
+    if cause.sqlstate is None:
+        # Raised by psycopg itself, not by the server: the connection broke or was
+        # closed, or the pool had no connection to give within its timeout.
+        return True
+    return cause.sqlstate.startswith("08") or cause.sqlstate in DATABASE_UNAVAILABLE_SQLSTATES
+
 
 def _as_api_exception(exc: Exception) -> drf_exceptions.APIException | None:
-    if isinstance(exc, BACKING_SERVICE_ERRORS):
+    if isinstance(exc, BACKING_SERVICE_ERRORS) or (
+        isinstance(exc, DatabaseOperationalError) and database_unavailable(exc)
+    ):
         logger.warning("backing service unavailable: %s", type(exc).__name__, exc_info=exc)
         return ServiceUnavailable()
     if isinstance(exc, drf_exceptions.APIException):
@@ -135,7 +159,7 @@ def problem_for_exception(exc: Exception) -> tuple[dict, dict[str, str]]:
     if getattr(api_exception, "auth_header", None):
         headers["WWW-Authenticate"] = api_exception.auth_header
     if getattr(api_exception, "wait", None) is not None:
-        headers["Retry-After"] = str(max(1, int(api_exception.wait + 0.999)))
+        headers["Retry-After"] = str(whole_seconds(api_exception.wait))
 
     extra: dict = {}
     if code == "invalid":
@@ -163,6 +187,11 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     set_rollback()
     response = Response(body, status=body["status"], headers=headers)
     request = context.get("request")
+    # A domain error that is a rate limit (LoginLockedOut) gets the RateLimit headers
+    # its throttles would have (pomodoro.throttling.RateLimitHeadersMiddleware).
+    quota = getattr(exc, "rate_limit_quota", None)
+    if quota is not None and request is not None:
+        record_quota(request, quota)
     renderer = getattr(request, "accepted_renderer", None)
     if renderer is None or renderer.format == "json":
         response.content_type = PROBLEM_CONTENT_TYPE

@@ -109,3 +109,21 @@ class ServiceUnavailable(DomainError):
     title = "Service unavailable"
     # Sent as Retry-After (seconds) by the problem renderer, as for 429s.
     wait = 2
+
+
+class LoginLockedOut(DomainError):
+    """Too many failed logins for one account (pomodoro.throttling). Answered like any
+    429: Retry-After from `wait` (whole seconds), and the RateLimit headers from
+    `rate_limit_quota` (a pomodoro.throttling.RateLimitQuota) that the error handler
+    records on the request."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+    default_detail = "Too many failed logins for this account."
+    title = "Too Many Requests"
+
+    def __init__(self, *, retry_after: int, rate_limit_quota):
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(f"{self.default_detail} Expected available in {retry_after} {unit}.")
+        self.wait = retry_after
+        self.rate_limit_quota = rate_limit_quota

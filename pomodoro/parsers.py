@@ -3,8 +3,10 @@
 DRF's JSONParser already refuses NaN and Infinity; this one also refuses what Python's
 json module lets through and a client could not have meant: a key given twice (which
 value wins is up to the parser, so two parsers in a chain could disagree), a number too
-large for a float (1e400 becomes inf), bytes that are not UTF-8, and nesting so deep that
-the decoder runs out of stack (a RecursionError, which would otherwise be a 500).
+large for a float (1e400 becomes inf), bytes that are not UTF-8, a lone UTF-16 surrogate
+written as an escape ("\\ud800" decodes to a str that is no text: an error echoing it
+could not be encoded, a 500), and nesting so deep that the decoder runs out of stack (a
+RecursionError, which would otherwise be a 500).
 Every refusal is a ParseError, so a 400 `invalid` in the contract's error format.
 """
 
@@ -36,6 +38,19 @@ def _finite_float(text: str) -> float:
     return number
 
 
+def _ensure_no_lone_surrogates(data: dict) -> None:
+    # Encoding it all once finds a surrogate in any key or value, however nested (a pair
+    # written as two escapes was already joined into one character by the decoder).
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ParseError("JSON parse error - nested too deeply.") from None
+    except UnicodeEncodeError:
+        raise ParseError(
+            "JSON parse error - a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)."
+        ) from None
+
+
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding") or "utf-8"
@@ -58,4 +73,5 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - {error}") from None
         if not isinstance(data, dict):
             raise ParseError("JSON parse error - the body must be a JSON object.")
+        _ensure_no_lone_surrogates(data)
         return data

@@ -3,13 +3,15 @@
 Every HTTP request gets an id: the caller's `X-Request-ID` when it is a safe token
 (1-128 characters of letters, digits and `-_.:`; a proxy's or a client's id then
 follows the request through our logs), else a new uuid4 hex. It is answered in the
-`X-Request-ID` header of every response (errors and 404s included), added to
-problem+json bodies as `request_id`, and put on every log record written while the
-request runs (a context variable read by RequestIdFilter), so one grep finds all
-lines of one request. Each event socket gets one the same way, for its whole life.
+`X-Request-ID` header of every response (errors and 404s included), added to the
+problem+json body of a 500 as `request_id` (what a user quotes to support), and put on
+every log record written while the request runs (a context variable read by
+RequestIdFilter), so one grep finds all lines of one request. Each event socket gets one
+the same way, for its whole life.
 
 One access-log line per request goes to the `pomodoro.access` logger with the method,
-URL route, path, status, duration_ms, user_id and request_id.
+URL route, path, status, duration_ms, user_id, client (the address, as the rate limits
+see it: pomodoro.client_address) and request_id.
 """
 
 import contextvars
@@ -20,6 +22,8 @@ import time
 import uuid
 
 from pythonjsonlogger.json import JsonFormatter
+
+from pomodoro.client_address import client_address
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UNMATCHED_ROUTE = "unmatched"
@@ -90,6 +94,17 @@ def readable_route(route: str) -> str:
     return REGEX_GROUP.sub(r"<\1>", route).replace("^", "").replace("$", "")
 
 
+def printable(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`), so that a path a client wrote
+    (`/api/%0aFAKE` is decoded to a newline) cannot split or fake a line of a plain log."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def _user_id(request) -> int | None:
     # DRF sets the authenticated user (a bearer token's) on the Django request too.
     user = getattr(request, "user", None)
@@ -110,11 +125,13 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            client = client_address(request)
             access_logger.info(
-                "%s %s %s",
+                "%s %s %s %s",
                 request.method,
-                request.path,
+                printable(request.path),
                 response.status_code,
+                client,
                 extra={
                     "method": request.method,
                     "route": route_of(request),
@@ -122,6 +139,7 @@ class RequestIdMiddleware:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "user_id": _user_id(request),
+                    "client": client,
                 },
             )
             return response

@@ -1,14 +1,15 @@
 """Rate limits and the failed-login lockout (docs/api.md#rate-limits).
 
 The throttles are DRF throttles (views list them in `throttle_classes`, rates live in
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], the client address comes from DRF's
-`get_ident` with NUM_PROXIES), but they count differently. DRF's SimpleRateThrottle
-keeps a list of timestamps per key and writes it back with a get-then-set: concurrent
-requests read the same list and each pass, so a client with enough parallel connections
-is not limited at all (the very case of a password-guessing script). Here a limit is a
-fixed window that starts at the key's first request: one counter whose increment and
-expiry are a single Redis transaction, so N parallel requests are counted N times, the
-window ends on its own, and the seconds until it ends are the RateLimit-Reset header.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], the client address is DRF's `get_ident` with
+NUM_PROXIES, see pomodoro.client_address), but they count differently. DRF's
+SimpleRateThrottle keeps a list of timestamps per key and writes it back with a
+get-then-set: concurrent requests read the same list and each pass, so a client with
+enough parallel connections is not limited at all (the very case of a password-guessing
+script). Here a limit is a fixed window that starts at the key's first request: one
+counter whose increment and expiry are a single Redis transaction, so N parallel
+requests are counted N times, the window ends on its own, and the seconds until it ends
+are the RateLimit-Reset header.
 
 Every limit that applied to a request is recorded on it, and RateLimitHeadersMiddleware
 answers the tightest one in RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset, on
@@ -33,6 +34,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
+
+from pomodoro.client_address import client_ip
+from pomodoro.exceptions import LoginLockedOut
 
 logger = logging.getLogger("pomodoro.throttling")
 
@@ -174,23 +178,22 @@ class FixedWindowThrottle(SimpleRateThrottle):
         raise NotImplementedError
 
     def get_ident(self, request) -> str:
-        """The client address (REMOTE_ADDR, or X-Forwarded-For as NUM_PROXIES says); an
-        IPv6 address counts as its /64, which one subscriber usually holds whole."""
-        ident = super().get_ident(request)
-        try:
-            address = ipaddress.ip_address(ident)
-        except (TypeError, ValueError):
-            return str(ident)
+        """The client address (client_ip); an IPv6 address counts as its /64, which one
+        subscriber usually holds whole."""
+        address = client_ip(request)
+        if address is None:
+            return str(request.META.get("REMOTE_ADDR"))
         if address.version == 4:
             return str(address)
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
     def get_cache_key(self, request, view) -> str | None:
         identity = self.identity(request, view)
         if identity is None:
             return None
+        return self.key_for(identity)
+
+    def key_for(self, identity: str) -> str:
         return f"throttle:{self.scope}:{identity}"
 
     def allow_request(self, request, view) -> bool:
@@ -199,21 +202,28 @@ class FixedWindowThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        quota = self.count(self.key)
+        if quota is None:
+            return True
+        self.quota = quota
+        record_quota(request, self.quota)
+        return not self.quota.exceeded
+
+    def count(self, key: str) -> RateLimitQuota | None:
+        """Counts one request under `key`; None when it could not be counted."""
         try:
-            counted = window_hit(self.key, duration=self.duration)
+            counted = window_hit(key, duration=self.duration)
         except RedisError:
             # Fails open: with Redis down the API keeps answering, unlimited for a while,
             # rather than refusing everyone (docs/drills.md, Redis down).
             logger.warning("rate limit not counted: Redis unavailable", exc_info=True)
-            return True
-        self.quota = RateLimitQuota(
+            return None
+        return RateLimitQuota(
             limit=self.num_requests,
             remaining=max(0, self.num_requests - counted.count),
             reset_seconds=counted.reset_seconds,
             exceeded=counted.count > self.num_requests,
         )
-        record_quota(request, self.quota)
-        return not self.quota.exceeded
 
     def wait(self) -> float:
         return self.quota.reset_seconds
@@ -315,66 +325,74 @@ class WriteUserThrottle(AuthenticatedUserThrottle):
         return super().identity(request, view)
 
 
+def user_write_ensure_allowed(*, user_id: int) -> None:
+    """Counts a write that comes in outside DRF (a command over the events socket) in the
+    same window as the user's REST writes, one budget for both: else a client could write
+    without limit over a socket. Raises Throttled (429) past the limit; fails open, as
+    the throttles do."""
+    throttle = WriteUserThrottle()
+    if throttle.rate is None:
+        return
+    quota = throttle.count(throttle.key_for(str(user_id)))
+    if quota is not None and quota.exceeded:
+        raise Throttled(wait=quota.reset_seconds)
+
+
 # --- Failed-login lockout ------------------------------------------------------------------
 
 
-def _login_failures_key(email: str) -> str:
-    return f"login-failures:{email_identity(email)}"
+def _login_attempts_key(email: str) -> str:
+    return f"login-attempts:{email_identity(email)}"
 
 
-def login_lockout_ensure_open(*, email: str, request=None) -> None:
-    """Raises Throttled (429) while `email` is locked out: LOGIN_LOCKOUT_FAILURES failed
-    logins within LOGIN_LOCKOUT_SECONDS of the first of them. The password is not even
-    checked then, and the attempt is not counted: the lockout ends when that window
-    does, whatever an attacker keeps sending."""
+def login_attempt_admit(*, email: str) -> WindowCount | None:
+    """Counts a login attempt for `email` before its password is checked, and raises
+    LoginLockedOut (429) when it is past LOGIN_LOCKOUT_FAILURES in the window that began
+    with the first attempt since the last successful login (LOGIN_LOCKOUT_SECONDS long).
+
+    Counting first, in one atomic increment, is what bounds parallel attempts too: of any
+    number sent at once, at most LOGIN_LOCKOUT_FAILURES have their password checked per
+    window. A refused attempt is counted as well, but the window is fixed, so attempts
+    during a lockout cannot make it longer. Returns the count with this attempt, None
+    when it is not counted (no lockout configured, no email, Redis down)."""
     threshold = settings.LOGIN_LOCKOUT_FAILURES
     if threshold <= 0 or email_identity(email) is None:
-        return
+        return None
     try:
-        failures = window_peek(_login_failures_key(email))
+        attempts = window_hit(_login_attempts_key(email), duration=settings.LOGIN_LOCKOUT_SECONDS)
     except RedisError:
         # Fails open like the throttles: an outage of Redis must not stop every login.
-        logger.warning("login lockout not checked: Redis unavailable", exc_info=True)
+        logger.warning("login attempt not counted: Redis unavailable", exc_info=True)
+        return None
+    if attempts.count <= threshold:
+        return attempts
+    quota = RateLimitQuota(
+        limit=threshold, remaining=0, reset_seconds=attempts.reset_seconds, exceeded=True
+    )
+    raise LoginLockedOut(retry_after=whole_seconds(attempts.reset_seconds), rate_limit_quota=quota)
+
+
+def login_failure_note(*, email: str, attempts: WindowCount | None, client: str | None) -> None:
+    """Logs the lockout when a failed attempt was the last one its window allows (so
+    once per lockout), with the address it came from."""
+    if attempts is None or attempts.count != settings.LOGIN_LOCKOUT_FAILURES:
         return
-    if failures.count < threshold:
-        return
-    if request is not None:
-        record_quota(
-            request,
-            RateLimitQuota(
-                limit=threshold, remaining=0, reset_seconds=failures.reset_seconds, exceeded=True
-            ),
-        )
-    raise Throttled(
-        wait=failures.reset_seconds,
-        detail="Too many failed logins for this account.",
+    account = email_identity(email)
+    logger.warning(
+        "login locked out for %s s after %s failed attempts (account %s, client %s)",
+        whole_seconds(attempts.reset_seconds),
+        attempts.count,
+        account,
+        client,
+        extra={"account": account, "client": client},
     )
 
 
-def login_failure_record(*, email: str) -> None:
-    """Counts a failed login for `email`; the window starts at the first failure."""
-    threshold = settings.LOGIN_LOCKOUT_FAILURES
-    if threshold <= 0 or email_identity(email) is None:
-        return
-    try:
-        failures = window_hit(_login_failures_key(email), duration=settings.LOGIN_LOCKOUT_SECONDS)
-    except RedisError:
-        logger.warning("failed login not counted: Redis unavailable", exc_info=True)
-        return
-    if failures.count == threshold:
-        logger.warning(
-            "login locked out for %s s after %s failed attempts (account %s)",
-            whole_seconds(failures.reset_seconds),
-            threshold,
-            email_identity(email),
-        )
-
-
 def login_failures_clear(*, email: str) -> None:
-    """A successful login forgets the failures before it."""
+    """A successful login forgets the attempts before it."""
     if settings.LOGIN_LOCKOUT_FAILURES <= 0 or email_identity(email) is None:
         return
     try:
-        window_clear(_login_failures_key(email))
+        window_clear(_login_attempts_key(email))
     except RedisError:
         logger.warning("failed logins not cleared: Redis unavailable", exc_info=True)

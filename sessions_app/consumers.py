@@ -26,6 +26,7 @@ from pomodoro.errors import problem_for_exception
 from pomodoro.events import team_group, user_group
 from pomodoro.metrics import WEBSOCKET_CONNECTIONS, WEBSOCKET_DISCONNECTS
 from pomodoro.request_log import bind_request_id, request_id_from
+from pomodoro.throttling import user_write_ensure_allowed
 from pomodoro.timefmt import isoformat_utc
 from sessions_app import selectors, services
 
@@ -58,6 +59,9 @@ DISCONNECT_REASONS = {
 
 
 def _run_command(user, action: str, session_id: int) -> dict:
+    # A command is a write like a REST one, counted against the same per-user limit;
+    # refused (Throttled) before it touches anything.
+    user_write_ensure_allowed(user_id=user.pk)
     if action == "reset":
         _, session = services.session_reset(user=user, session_id=session_id)
     else:
@@ -206,7 +210,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         try:
             session = await database_sync_to_async(_run_command)(self.user, action, session_id)
         except Exception as error:
-            body, _ = problem_for_exception(error)
+            body, headers = problem_for_exception(error)
+            if "Retry-After" in headers:
+                # What REST says in the header (a 429, a 503), as a member of the error.
+                body["retry_after"] = int(headers["Retry-After"])
             await self.send_json(
                 {"type": "ack", "request_id": request_id, "ok": False, "error": body}
             )

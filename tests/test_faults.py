@@ -1,20 +1,26 @@
 """Faults of the backing services (docs/drills.md): with Redis down the REST API keeps
-working, what needs Redis answers 503 service_unavailable, a database error is a 503
-too (never a 500), a socket catches up on events whose broadcast was lost without
-waiting for a new one, and a timer worker killed mid-batch completes every due session
-exactly once after a restart."""
+working, what needs Redis answers 503 service_unavailable, a database that did not
+answer is a 503 too while one that refused a statement (a deadlock, a timeout) is a
+500, a socket catches up on events whose broadcast was lost without waiting for a new
+one, and a timer worker killed mid-batch completes every due session exactly once
+after a restart."""
 
+import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
+import psycopg
+import psycopg_pool
 import pytest
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
+from psycopg import errors as pg_errors
 
 from drills.invariants import violations
 from sessions_app import consumers
@@ -22,6 +28,7 @@ from sessions_app.models import Event, EventStream, IdempotencyRecord, Session
 from tests.conftest import assert_problem
 from tests.factories import PASSWORD
 from tests.sessions_app.realtime_helpers import db, open_socket, receive_many, run_async
+from tests.urls_failing import SECRET_TEXT
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 REDIS_DOWN = {
@@ -101,6 +108,89 @@ def test_a_database_error_is_503_service_unavailable_not_500(client, user):
     assert not Session.objects.filter(user=user).exists()
     assert not Event.objects.filter(user=user).exists()
     assert not IdempotencyRecord.objects.filter(user=user).exists()
+
+
+def _raising(cause: Exception):
+    def execute(execute, sql, params, many, context):
+        # As Django raises a driver's error: as its own class, the driver's as the cause.
+        raise OperationalError(str(cause)) from cause
+
+    return execute
+
+
+@pytest.mark.parametrize(
+    "cause, status",
+    [
+        (pg_errors.AdminShutdown("terminating connection due to administrator command"), 503),
+        (pg_errors.CrashShutdown("terminating connection because of crash"), 503),
+        (pg_errors.CannotConnectNow("the database system is starting up"), 503),
+        (pg_errors.ConnectionFailure("server conn crashed?"), 503),
+        (psycopg.OperationalError("the connection is closed"), 503),
+        (psycopg_pool.PoolTimeout("couldn't get a connection after 10.00 sec"), 503),
+        (pg_errors.DeadlockDetected("deadlock detected"), 500),
+        (pg_errors.SerializationFailure("could not serialize access"), 500),
+        (pg_errors.QueryCanceled("canceling statement due to statement timeout"), 500),
+        (pg_errors.LockNotAvailable("could not obtain lock on row"), 500),
+        (sqlite3.OperationalError("database is locked"), 500),
+    ],
+    ids=[
+        "57P01 admin shutdown", "57P02 crash shutdown", "57P03 cannot connect now",
+        "08006 connection failure", "connection closed", "pool timeout", "40P01 deadlock",
+        "40001 serialization failure", "57014 statement timeout", "55P03 lock not available",
+        "sqlite database is locked",
+    ],
+)  # fmt: skip
+@pytest.mark.django_db
+def test_only_a_database_that_did_not_answer_is_503_other_operational_errors_are_500(
+    client, user, cause, status, caplog
+):
+    with connection.execute_wrapper(_raising(cause)):
+        response = client.post(API + "sessions/", {"planned_seconds": 600})
+
+    if status == 503:
+        assert_problem(response, 503, "service_unavailable")
+        assert response["Retry-After"] == "2"
+        level = logging.WARNING
+    else:
+        body = assert_problem(response, 500, "server_error")
+        assert body["detail"] == "Something went wrong on our side."
+        assert "Retry-After" not in response
+        assert str(cause) not in response.content.decode()
+        level = logging.ERROR
+    assert [r.levelno for r in caplog.records if r.name == "pomodoro.errors"] == [level]
+    assert not Session.objects.filter(user=user).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_timeout_is_a_500_server_error_with_no_sql_in_it(api_client, settings, caplog):
+    settings.ROOT_URLCONF = "tests.urls_failing"
+
+    response = api_client.get(API + "test-only/statement-timeout/")
+
+    body = assert_problem(response, 500, "server_error")
+    assert body["detail"] == "Something went wrong on our side."
+    assert "Retry-After" not in response
+    text = response.content.decode()
+    for leak in (SECRET_TEXT, "SELECT", "pg_sleep", "statement timeout", "canceling"):
+        assert leak not in text, leak
+    [logged] = [record for record in caplog.records if record.name == "pomodoro.errors"]
+    assert logged.levelno == logging.ERROR
+    assert isinstance(logged.exc_info[1].__cause__, pg_errors.QueryCanceled)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_postgresql_terminated_is_503_service_unavailable(api_client, settings):
+    settings.ROOT_URLCONF = "tests.urls_failing"
+
+    try:
+        response = api_client.get(API + "test-only/connection-terminated/")
+    finally:
+        connection.close()  # the test client keeps the dead connection open
+
+    assert_problem(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "2"
 
 
 # --- Lost broadcasts --------------------------------------------------------------------

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import path
 from rest_framework.permissions import AllowAny
+from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from pomodoro.asgi import application
 from pomodoro.request_log import JsonLogFormatter, RequestIdFilter
+from pomodoro.settings import base as base_settings
 from sessions_app import services
 from tests.conftest import assert_problem
 from tests.sessions_app.realtime_helpers import (
@@ -136,17 +138,54 @@ def test_every_request_writes_one_access_line_with_route_status_and_duration(
 
     assert response.status_code == 200
     [line] = records_of(log_records, "pomodoro.access")
-    assert line.getMessage() == f"POST /api/v1/sessions/{session_id}/pause/ 200"
-    assert (line.method, line.route, line.path, line.status, line.user_id, line.request_id) == (
+    assert line.getMessage() == f"POST /api/v1/sessions/{session_id}/pause/ 200 127.0.0.1"
+    assert (
+        line.method,
+        line.route,
+        line.path,
+        line.status,
+        line.user_id,
+        line.client,
+        line.request_id,
+    ) == (
         "POST",
         "api/v1/sessions/<pk>/pause/",
         f"/api/v1/sessions/{session_id}/pause/",
         200,
         user.pk,
+        "127.0.0.1",
         "acc-1",
     )
     assert isinstance(line.duration_ms, float)
     assert 0 <= line.duration_ms < 10_000
+
+
+def test_the_access_line_names_the_client_as_the_rate_limits_see_it(db, log_records, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    behind_a_proxy = APIClient(REMOTE_ADDR="10.0.0.1")
+
+    behind_a_proxy.get("/healthz", HTTP_X_FORWARDED_FOR="9.9.9.9, 198.51.100.7:51234")
+    behind_a_proxy.get("/healthz", HTTP_X_FORWARDED_FOR="[2001:db8::7]:443")
+    behind_a_proxy.get("/healthz", HTTP_X_FORWARDED_FOR="unknown")
+
+    lines = records_of(log_records, "pomodoro.access")
+    assert [line.client for line in lines] == ["198.51.100.7", "2001:db8::7", "10.0.0.1"]
+    assert lines[0].getMessage() == "GET /healthz 200 198.51.100.7"
+
+
+def test_a_control_character_in_the_path_cannot_split_a_plain_log_line(api_client, log_records):
+    response = api_client.get("/api/%0aFAKE%0d%1b[31m/")
+
+    assert_problem(response, 404, "not_found")
+    [line] = records_of(log_records, "pomodoro.access")
+    assert line.path == "/api/\nFAKE\r\x1b[31m/"
+    plain = logging.Formatter(base_settings.LOGGING["formatters"]["plain"]["format"])
+    formatted = plain.format(line)
+    assert "\n" not in formatted
+    assert "\r" not in formatted
+    assert formatted.endswith(
+        f"INFO pomodoro.access [{line.request_id}] GET /api/\\nFAKE\\r\\x1b[31m/ 404 127.0.0.1"
+    )
 
 
 def test_an_anonymous_request_logs_no_user(api_client, log_records):
@@ -197,13 +236,14 @@ def test_the_json_formatter_writes_one_object_with_the_request_fields(client, us
     assert entry == {
         "level": "INFO",
         "logger": "pomodoro.access",
-        "message": "GET /api/v1/me/ 200",
+        "message": "GET /api/v1/me/ 200 127.0.0.1",
         "request_id": "json-1",
         "method": "GET",
         "route": "api/v1/me/",
         "path": "/api/v1/me/",
         "status": 200,
         "user_id": user.pk,
+        "client": "127.0.0.1",
     }
 
 

@@ -479,6 +479,43 @@ def test_asgi_hands_a_body_within_the_limit_to_django(headers):
     assert taken == 2
 
 
+SECURITY_HEADERS = [
+    b"content-security-policy",
+    b"x-content-type-options",
+    b"referrer-policy",
+    b"x-frame-options",
+    b"cross-origin-opener-policy",
+]
+
+
+@pytest.mark.parametrize(
+    "headers, chunks",
+    [([(b"content-length", b"10485760")], [b"x"]), ([], [b"x" * 16384] * 5)],
+    ids=["content-length", "chunked"],
+)
+def test_asgi_refusal_carries_the_request_id_and_the_security_headers_django_adds(headers, chunks):
+    # answered before Django, so without its middleware: the headers are added by hand
+    sent_id = [(b"x-request-id", b"client-id-413")]
+    status, refused, body, _taken = run_asgi(
+        "/api/v1/projects/", [(b"content-type", b"application/json"), *headers, *sent_id], chunks
+    )
+    _, generated, _, _ = run_asgi(
+        "/api/v1/projects/", [(b"content-type", b"application/json"), *headers], chunks
+    )
+    _, django_headers, _, _ = run_asgi("/api/v1/no-such-thing/", [*sent_id], [b"{}"])
+    from_django = {name.lower(): value for name, value in django_headers.items()}
+
+    assert (status, body["code"]) == (413, "payload_too_large")
+    assert refused[b"x-request-id"] == b"client-id-413"
+    assert len(generated[b"x-request-id"]) == 32  # a new uuid4 hex, as for any request
+    assert generated[b"x-request-id"] != refused[b"x-request-id"]
+    assert {name: refused[name] for name in SECURITY_HEADERS} == {
+        name: from_django[name] for name in SECURITY_HEADERS
+    }
+    assert refused[b"x-content-type-options"] == b"nosniff"
+    assert refused[b"x-frame-options"] == b"DENY"
+
+
 def test_a_post_to_an_unknown_api_path_from_a_browser_is_404_problem_not_a_csrf_page():
     # a browser-like client that enforces CSRF, as a real one would
     response = Client(enforce_csrf_checks=True).post(
@@ -492,6 +529,7 @@ def test_a_post_to_an_unknown_api_path_from_a_browser_is_404_problem_not_a_csrf_
 
 OUT_OF_RANGE = "JSON parse error - Out of range float values are not JSON compliant: "
 EXTRA_DATA = "JSON parse error - Extra data: line 1 column 15 (char 14)"
+LONE_SURROGATE = "JSON parse error - a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)."
 
 
 @pytest.mark.parametrize(
@@ -508,10 +546,14 @@ EXTRA_DATA = "JSON parse error - Extra data: line 1 column 15 (char 14)"
         (b'"A"', "JSON parse error - the body must be a JSON object."),
         (b"[" * 20000 + b"]" * 20000, "JSON parse error - nested too deeply."),
         (b'{"name": "A"} {"name": "B"}', EXTRA_DATA),
+        (b'{"name": "\\ud800"}', LONE_SURROGATE),
+        (b'{"name": "A", "\\udfff": 1}', LONE_SURROGATE),
+        (b'{"name": "A", "tags": [{"x": "ok \\ude00 no"}]}', LONE_SURROGATE),
     ],
     ids=[
         "NaN", "Infinity", "-Infinity", "overflowing number", "repeated key", "not UTF-8",
         "array", "null", "string", "deep nesting", "two documents",
+        "lone surrogate value", "lone surrogate key", "nested lone surrogate",
     ],
 )  # fmt: skip
 def test_json_that_is_not_strictly_valid_is_400_invalid_and_changes_nothing(
@@ -524,6 +566,17 @@ def test_json_that_is_not_strictly_valid_is_400_invalid_and_changes_nothing(
     assert problem["errors"] == {"non_field_errors": [message]}
     assert Project.objects.filter(user=user).count() == 0
     assert Event.objects.filter(user=user).count() == 0
+
+
+def test_a_lone_surrogate_in_a_choice_is_400_invalid_not_a_500(client, user):
+    # A choice field's error would echo the value, which the JSON renderer cannot encode.
+    response = client.post(
+        "/api/v1/sessions/", b'{"kind": "\\ud800"}', content_type="application/json"
+    )
+
+    problem = assert_problem(response, 400, "invalid")
+    assert problem["detail"] == LONE_SURROGATE
+    assert Session.objects.filter(user=user).count() == 0
 
 
 def test_json_in_another_charset_is_400_invalid(client, user):
@@ -541,12 +594,14 @@ def test_json_in_another_charset_is_400_invalid(client, user):
 def test_strict_json_still_accepts_ordinary_json(client, user):
     response = client.post(
         "/api/v1/projects/",
-        '{"name": "Café ☕", "description": "1.5 \\u00e9"}'.encode(),
+        '{"name": "Café ☕", "description": "1.5 \\u00e9 \\ud83c\\udf45"}'.encode(),
         content_type="application/json; charset=utf-8",
     )
 
     assert response.status_code == 201, response.content
     assert Project.objects.get(user=user).name == "Café ☕"
+    # An escaped surrogate pair is one character, not a lone surrogate.
+    assert Project.objects.get(user=user).description == "1.5 é 🍅"
 
 
 # --- numbers that do not fit ------------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 
 import jwt
 import pytest
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -213,6 +214,26 @@ def test_behind_one_proxy_the_forwarded_address_is_the_client(rate_limits, setti
     assert_throttled(same_client, limit=1, window=60)
 
 
+def test_a_forwarded_address_counts_without_its_port_and_junk_counts_as_the_proxy(
+    rate_limits, settings
+):
+    rate_limits(guest_ip="1/hour")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.0.0.1"
+
+    def guest(forwarded_for: str):
+        return from_address(proxy, HTTP_X_FORWARDED_FOR=forwarded_for).post(GUEST)
+
+    assert guest("198.51.100.7").status_code == 201
+    assert_throttled(guest("198.51.100.7:51234"), limit=1, window=3600)
+    assert guest("[2001:db8:1:2::1]:443").status_code == 201
+    assert_throttled(guest("2001:db8:1:2::9"), limit=1, window=3600)
+    assert guest("unknown").status_code == 201  # no address: the proxy's own
+    assert_throttled(guest("1.2.3.4:port"), limit=1, window=3600)
+    assert_throttled(from_address(proxy).post(GUEST), limit=1, window=3600)
+    assert User.objects.filter(is_guest=True).count() == 3
+
+
 def test_ipv6_clients_count_by_their_64_bit_prefix(rate_limits):
     rate_limits(guest_ip="1/hour")
     assert from_address("2001:db8:1:2::1").post(GUEST).status_code == 201
@@ -254,6 +275,11 @@ def test_failed_logins_lock_the_account_even_for_the_right_password(rate_limits)
     assert "access" not in response.json()
 
 
+def lockout_ends_at(email: str) -> float:
+    """When the account's window of login attempts ends, on the time.monotonic() clock."""
+    return time.monotonic() + window_peek(f"login-attempts:{email_identity(email)}").reset_seconds
+
+
 def test_attempts_during_a_lockout_do_not_extend_it(rate_limits, settings):
     settings.LOGIN_LOCKOUT_FAILURES = 3
     settings.LOGIN_LOCKOUT_SECONDS = 2
@@ -263,15 +289,62 @@ def test_attempts_during_a_lockout_do_not_extend_it(rate_limits, settings):
     for _ in range(3):
         assert login(attacker, ann.email, "wrong").status_code == 401
 
+    locked_until = lockout_ends_at(ann.email)
+
     # the attacker keeps trying while the account is locked
     while time.monotonic() - first_failure_at < 1:
         assert_throttled(login(attacker, ann.email, "wrong"), limit=3, window=2)
         time.sleep(0.2)
-    assert window_peek(f"login-failures:{email_identity(ann.email)}").count == 3
+    assert lockout_ends_at(ann.email) <= locked_until + 0.1  # give or take a round trip
 
     # and the lockout still ends a window after the first failure
     sleep_past(2 - (time.monotonic() - first_failure_at))
     assert login(from_address("203.0.113.9"), ann.email).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_get_only_the_lockouts_guesses(rate_limits, settings):
+    # Counting each attempt before its password is checked is what holds here: checking
+    # the count first and counting failures after lets parallel attempts all pass the check.
+    rate_limits(login_account="100/minute")
+    settings.LOGIN_LOCKOUT_FAILURES = 5
+    ann = UserFactory()
+    password_checks = []
+
+    def count_check(sender, credentials, request=None, **kwargs):
+        password_checks.append(credentials["email"])
+
+    user_login_failed.connect(count_check)
+    try:
+        statuses = run_in_threads(
+            20,
+            lambda index: (
+                login(from_address(f"198.51.100.{index}"), ann.email, WRONG_PASSWORD).status_code
+            ),
+        )
+    finally:
+        user_login_failed.disconnect(count_check)
+
+    assert sorted(statuses) == [401] * 5 + [429] * 15
+    assert password_checks == [ann.email] * 5
+    assert login(from_address("203.0.113.9"), ann.email).status_code == 429
+
+
+def test_the_lockout_warning_names_the_account_and_the_client(rate_limits, settings, caplog):
+    settings.LOGIN_LOCKOUT_FAILURES = 3
+    ann = UserFactory()
+    for attempt in range(3):
+        assert login(from_address(f"198.51.100.{attempt}"), ann.email, "wrong").status_code == 401
+    assert login(from_address("198.51.100.9"), ann.email, "wrong").status_code == 429
+
+    [warning] = [record for record in caplog.records if record.name == "pomodoro.throttling"]
+    account = email_identity(ann.email)
+    assert warning.levelname == "WARNING"
+    assert (warning.account, warning.client) == (account, "198.51.100.2")
+    assert warning.getMessage() == (
+        f"login locked out for 900 s after 3 failed attempts "
+        f"(account {account}, client 198.51.100.2)"
+    )
 
 
 def test_a_successful_login_forgets_the_failures_before_it(rate_limits, settings):
@@ -516,8 +589,8 @@ def test_with_redis_unreachable_logins_and_writes_go_on_unlimited(rate_limits, s
     assert [guest.status_code for guest in guests] == [201, 201]
     assert "RateLimit-Limit" not in guests[1]
     assert [response.status_code for response in logins] == [401, 200]
-    assert "login lockout not checked: Redis unavailable" in caplog.messages
-    assert "failed login not counted: Redis unavailable" in caplog.messages
+    assert "login attempt not counted: Redis unavailable" in caplog.messages
+    assert "failed logins not cleared: Redis unavailable" in caplog.messages
 
 
 # --- Configuration -------------------------------------------------------------------------------
@@ -553,3 +626,9 @@ def test_all_limits_can_be_turned_off_at_once(monkeypatch):
 def test_a_malformed_rate_stops_the_process_at_start(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_LOGIN_IP"):
         base_settings_with(monkeypatch, RATE_LIMIT_LOGIN_IP="10 per minute")
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5"])
+def test_a_lockout_window_that_is_not_positive_stops_the_process_at_start(monkeypatch, seconds):
+    with pytest.raises(ImproperlyConfigured, match="LOGIN_LOCKOUT_SECONDS must be a positive"):
+        base_settings_with(monkeypatch, LOGIN_LOCKOUT_SECONDS=seconds)

@@ -163,7 +163,7 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "pomodoro")
 # any gap from the event log, so core's delivery bookkeeping buys nothing here.
 # See docs/design.md#channel-layer-settings.
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
-# Scaling out (docs/scaling.md#redis): the channel layer may be sharded over several
+# Scaling out (docs/scaling.md, step 5): the channel layer may be sharded over several
 # Redis hosts (channels-redis hashes each channel and group name to one of them; every
 # process must list the same hosts in the same order), and the cache may live on a
 # Redis of its own (one with maxmemory and eviction, which pub/sub does not want).
@@ -276,6 +276,11 @@ RATE_LIMITS = {
 # until that window ends (0 failures: no lockout). See docs/api.md#failed-login-lockout.
 LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 10) if RATE_LIMITS_ENABLED else 0
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+if LOGIN_LOCKOUT_SECONDS <= 0:
+    # A window of 0 seconds would never expire in Redis (and refuse the SET outright).
+    raise ImproperlyConfigured(
+        f"LOGIN_LOCKOUT_SECONDS must be a positive number of seconds, not {LOGIN_LOCKOUT_SECONDS}"
+    )
 
 # --- REST framework and OpenAPI -------------------------------------------
 REST_FRAMEWORK = {
@@ -439,7 +444,13 @@ def logging_config(*, log_format: str, level: str) -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # Django logs every 4xx answer at WARNING, after the middleware is done and so
+            # without the request id; the access line (pomodoro.access) already has each
+            # answer with its status and id. Server errors are still logged here.
+            "django.request": {"level": "ERROR"},
+        },
     }
 
 

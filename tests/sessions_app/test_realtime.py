@@ -28,6 +28,7 @@ from accounts import services as account_services
 from accounts.models import User
 from accounts.tokens import token_pair_for
 from pomodoro.events import flush_broadcasts, user_group
+from pomodoro.throttling import window_peek
 from sessions_app import consumers, services
 from sessions_app.models import Event, EventStream, Session
 from tests.conftest import assert_problem, client_for
@@ -53,6 +54,12 @@ realtime = pytest.mark.django_db(transaction=True)
 
 TICKETS = API + "realtime/ticket/"
 ALLOWED_ORIGIN = "https://app.example.com"
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+    }
+}
 
 
 # --- Setup helpers --------------------------------------------------------------------
@@ -498,6 +505,98 @@ async def test_garbage_frames_answer_error_acks_and_the_socket_stays_open(user):
         pong = await receive(socket_)
         assert pong == {"type": "pong", "request_id": "p-1", "server_time": pong["server_time"]}
     assert await db(event_types)(user) == []
+
+
+# --- Rate limit of commands --------------------------------------------------------------
+
+
+async def command_and_ack(socket_, action: str, session_id: int, request_id: str) -> dict:
+    """Sends a command and answers its ack, skipping the event a successful one causes."""
+    await socket_.send_json_to(command(action, session_id, request_id))
+    ack = await receive(socket_)
+    if ack["ok"]:
+        event = await receive(socket_)
+        assert event["type"].startswith("session."), event
+    return ack
+
+
+@pytest.mark.redis
+@realtime
+@run_async
+async def test_socket_commands_share_the_rest_write_limit_and_a_refused_one_changes_nothing(
+    user, rate_limits
+):
+    rate_limits(writes_user="3/minute")
+    session = await db(services.session_create)(user=user, start=False)
+    client = await db(client_for)(user)
+    started = await db(client.post)(f"{API}sessions/{session.pk}/start/")  # write 1 of 3
+    assert started.status_code == 200, started.content
+
+    async with open_socket(user) as (socket_, _):
+        acks = [
+            await command_and_ack(socket_, "pause", session.pk, "r-1"),
+            await command_and_ack(socket_, "start", session.pk, "r-2"),
+        ]
+        row_before = await db(session_row)(session.pk)
+        events_before = await db(event_types)(user)
+
+        refused = await command_and_ack(socket_, "stop", session.pk, "r-3")
+        await assert_quiet(socket_)
+
+    rest = await db(client.post)(f"{API}sessions/{session.pk}/stop/")
+    assert [ack["ok"] for ack in acks] == [True, True]
+    error = refused["error"]
+    assert refused == {"type": "ack", "request_id": "r-3", "ok": False, "error": error}
+    assert 1 <= error["retry_after"] <= 60
+    assert error == {
+        "type": "about:blank",
+        "status": 429,
+        "code": "throttled",
+        "title": "Too Many Requests",
+        "detail": f"Request was throttled. Expected available in {error['retry_after']} seconds.",
+        "retry_after": error["retry_after"],
+    }
+    # REST is past the same limit: the socket's commands counted in its budget.
+    assert_problem(rest, 429, "throttled")
+    assert await db(session_row)(session.pk) == row_before
+    assert await db(event_types)(user) == events_before
+
+
+@pytest.mark.redis
+@realtime
+@run_async
+async def test_with_the_write_limit_off_socket_commands_are_not_counted(user, rate_limits):
+    rate_limits(writes_user=None)  # as RATE_LIMIT_WRITES_USER=off or RATE_LIMITS_ENABLED=false
+    session = await db(services.session_create)(user=user, start=False)
+
+    async with open_socket(user) as (socket_, _):
+        acks = [
+            await command_and_ack(socket_, action, session.pk, f"r-{index}")
+            for index, action in enumerate(["start", "pause", "start", "pause"])
+        ]
+
+    assert [ack["ok"] for ack in acks] == [True] * 4
+    counted = await db(window_peek)(f"throttle:writes_user:{user.pk}")
+    assert counted.count == 0
+
+
+@pytest.mark.redis
+@realtime
+@run_async
+async def test_with_redis_down_socket_commands_go_on_unlimited(user, rate_limits, caplog):
+    rate_limits(writes_user="1/minute")
+    session = await db(services.session_create)(user=user, start=False)
+
+    async with open_socket(user) as (socket_, _):  # the ticket lives in Redis
+        with override_settings(CACHES=UNREACHABLE_CACHE):
+            acks = [
+                await command_and_ack(socket_, "start", session.pk, "r-1"),
+                await command_and_ack(socket_, "pause", session.pk, "r-2"),
+            ]
+
+    assert [ack["ok"] for ack in acks] == [True, True]
+    assert (await db(Session.objects.get)(pk=session.pk)).state == Session.State.PAUSED
+    assert caplog.messages.count("rate limit not counted: Redis unavailable") == 2
 
 
 # --- Revocation -------------------------------------------------------------------------
