@@ -1,3 +1,4 @@
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 
 
@@ -11,6 +12,18 @@ class StableCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request) -> int:
+        # DRF answers the default page for a page_size it cannot read; a client that asked
+        # for a size gets told instead. Above the maximum it still gets the maximum.
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not (text.isascii() and text.isdigit() and int(text) >= 1):
+            raise ValidationError(
+                {self.page_size_query_param: ["A valid integer of at least 1 is required."]}
+            )
+        return min(int(text), self.max_page_size)
 
     def get_paginated_response(self, data):
         from rest_framework.response import Response
