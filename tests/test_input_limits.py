@@ -2,7 +2,6 @@
 one over the limit is a 400 `invalid` naming the field, and changes nothing."""
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
@@ -10,6 +9,7 @@ from sessions_app.models import Event, Project, Session, Task
 from teams.models import Invite, Membership, Team
 from tests.conftest import assert_problem, client_for
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.schema_inventory import api_schema, request_body_properties
 from tests.teams.helpers import team_with
 
 pytestmark = pytest.mark.django_db
@@ -151,27 +151,21 @@ def test_an_idempotency_key_over_128_characters_is_400_invalid_and_changes_nothi
 
 def test_every_string_a_request_body_accepts_is_bounded_in_the_schema():
     # A new text field without max_length would show here as an unbounded string.
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    components = schema["components"]["schemas"]
-
-    def resolved(node: dict) -> dict:
-        return components[node["$ref"].split("/")[-1]] if "$ref" in node else node
-
+    schema = api_schema()
     unbounded = []
+    for method, path, name, prop in request_body_properties(schema):
+        if prop.get("type") != "string" or prop.get("readOnly"):
+            continue
+        # bounded: a length, a closed set, or a fixed-shape format or pattern
+        if not (
+            "maxLength" in prop
+            or "enum" in prop
+            or prop.get("format") in {"date", "date-time", "time"}
+            or prop.get("pattern", "").endswith("$")
+        ):
+            unbounded.append(f"{method.upper()} {path} {name}")
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            for media in operation.get("requestBody", {}).get("content", {}).values():
-                for name, prop in resolved(media["schema"]).get("properties", {}).items():
-                    if prop.get("type") != "string" or prop.get("readOnly"):
-                        continue
-                    # bounded: a length, a closed set, or a fixed-shape format or pattern
-                    if not (
-                        "maxLength" in prop
-                        or "enum" in prop
-                        or prop.get("format") in {"date", "date-time", "time"}
-                        or prop.get("pattern", "").endswith("$")
-                    ):
-                        unbounded.append(f"{method.upper()} {path} {name}")
             for parameter in operation.get("parameters", []):
                 # If-Match must be a quoted version of at most 19 digits (sessions_app.api)
                 if (

@@ -3,12 +3,12 @@
 the text "0", "yes" into true, "25" or 5.0 into an integer). Query parameters stay text."""
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
 from pomodoro.validation import validated
 from tests.conftest import assert_problem, client_for
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.schema_inventory import api_schema, request_body_properties
 from tests.teams.helpers import team_with
 from tests.test_input_limits import VALID_BODIES, client_as, snapshot
 
@@ -31,24 +31,11 @@ STRICT_VALID_BODIES = {
 def body_fields() -> list[tuple[str, str, str, str, bool]]:
     """(method, path, field, JSON type, nullable) of every writable field of every request
     body in the OpenAPI schema, so that a new field is covered without being listed."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    components = schema["components"]["schemas"]
-
-    def resolved(node: dict) -> dict:
-        if "allOf" in node:
-            return {**resolved(node["allOf"][0]), **node}
-        return components[node["$ref"].split("/")[-1]] if "$ref" in node else node
-
-    fields = []
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            for media in operation.get("requestBody", {}).get("content", {}).values():
-                for name, prop in resolved(media["schema"]).get("properties", {}).items():
-                    prop = resolved(prop)
-                    if not prop.get("readOnly"):
-                        json_type = prop["type"]
-                        fields.append((method, path, name, json_type, bool(prop.get("nullable"))))
-    return fields
+    return [
+        (method, path, name, prop["type"], bool(prop.get("nullable")))
+        for method, path, name, prop in request_body_properties(api_schema())
+        if not prop.get("readOnly")
+    ]
 
 
 BODY_FIELDS = body_fields()
