@@ -2,7 +2,6 @@
 they take after real requests, socket connections, broadcasts and worker batches."""
 
 import contextlib
-import datetime
 import http.client
 import io
 import json
@@ -17,10 +16,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
-from django.utils import timezone
 
 from pomodoro.events import flush_broadcasts
-from sessions_app.models import Event, Session, SessionSegment
+from sessions_app.models import Event, Session
 from tests.conftest import assert_problem, client_for
 from tests.factories import UserFactory
 from tests.sessions_app.realtime_helpers import (
@@ -29,6 +27,7 @@ from tests.sessions_app.realtime_helpers import (
     run_async,
     the_test_database_url,
 )
+from tests.sessions_app.timer_helpers import make_due
 
 SESSIONS = "/api/v1/sessions/"
 UNREACHABLE_CACHE = {
@@ -53,20 +52,6 @@ def metric_value(body: str, name: str, labels: str = "") -> float:
 
 def value_or_zero(body: str, name: str, labels: str = "") -> float:
     return metric_value(body, name, labels) if f"{name}{labels} " in body else 0.0
-
-
-def make_due(session_id: int, *, seconds_ago: float) -> None:
-    """Moves a running session into the past: it reached its target `seconds_ago` ago."""
-    session = Session.objects.get(pk=session_id)
-    shift = timezone.now() - datetime.timedelta(seconds=seconds_ago) - session.target_end_at
-    Session.objects.filter(pk=session_id).update(
-        started_at=session.started_at + shift,
-        running_since=session.running_since + shift,
-        target_end_at=session.target_end_at + shift,
-    )
-    SessionSegment.objects.filter(session_id=session_id).update(
-        started_at=session.running_since + shift
-    )
 
 
 # --- The exposition ------------------------------------------------------------------

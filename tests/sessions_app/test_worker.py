@@ -15,12 +15,11 @@ from urllib.parse import quote
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.utils import timezone
 
 from sessions_app.models import Event, Session, SessionSegment
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.sessions_app.timer_helpers import iso
+from tests.sessions_app.timer_helpers import iso, make_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -90,22 +89,6 @@ def wait_until(condition, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return condition()
-
-
-def make_due(session_id: int, *, seconds_ago: float) -> Session:
-    """Moves a running session into the past, so that it reached its planned length
-    `seconds_ago` seconds ago (its segment moves with it)."""
-    session = Session.objects.get(pk=session_id)
-    shift = timezone.now() - datetime.timedelta(seconds=seconds_ago) - session.target_end_at
-    Session.objects.filter(pk=session_id).update(
-        started_at=session.started_at + shift,
-        running_since=session.running_since + shift,
-        target_end_at=session.target_end_at + shift,
-    )
-    SessionSegment.objects.filter(session_id=session_id).update(
-        started_at=session.running_since + shift
-    )
-    return Session.objects.get(pk=session_id)
 
 
 def events_of(user) -> list[tuple[int, str, int | str, str]]:

@@ -38,6 +38,14 @@ def move_into_past(session_id: int, seconds: float) -> None:
     )
 
 
+def make_due(session_id: int, *, seconds_ago: float) -> Session:
+    """Moves a running session into the past, so that it reached its planned length
+    `seconds_ago` seconds ago (its segments move with it)."""
+    target_end_at = Session.objects.values_list("target_end_at", flat=True).get(pk=session_id)
+    move_into_past(session_id, (target_end_at - timezone.now()).total_seconds() + seconds_ago)
+    return Session.objects.get(pk=session_id)
+
+
 def session_row(session_id: int) -> dict:
     """Everything stored about a session, segments included."""
     session = Session.objects.get(pk=session_id)
