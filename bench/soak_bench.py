@@ -46,8 +46,6 @@ from django.db import transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.httpload import Connection, open_events_socket, percentile  # noqa: E402
-from sessions_app import services as session_services  # noqa: E402
-from sessions_app.models import Session  # noqa: E402
 from teams import services as team_services  # noqa: E402
 from teams.models import Membership, Team  # noqa: E402
 
@@ -72,19 +70,6 @@ def soak_team(emails: list[str]) -> int:
             with transaction.atomic():
                 team_services.team_join(user=user, code=code)
     return team.pk
-
-
-def end_active_sessions(emails: list[str]) -> int:
-    """Stops, through the services, the sessions the users left running or paused (the
-    timer benchmark's clients stop mid-cycle): the soak starts every user with none, so
-    its first create is not refused with active_session_exists."""
-    ended = 0
-    for session in Session.objects.filter(
-        user__email__in=emails, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
-    ).select_related("user"):
-        session_services.session_stop(user=session.user, session_id=session.pk)
-        ended += 1
-    return ended
 
 
 def rss_kib(pid: int) -> int:
@@ -318,7 +303,6 @@ async def run(args) -> dict:
         tokens = json.load(handle)[: args.users]
     emails = [f"bench{n}@example.com" for n in range(len(tokens))]
     team_id = await asyncio.to_thread(soak_team, emails[: args.team_size])
-    await asyncio.to_thread(end_active_sessions, emails)
     ws_ports = [int(port) for port in args.ws_ports.split(",")]
     users = [
         SoakUser(n, token, ws_ports[n % len(ws_ports)], timed=n % 4 == 3)
