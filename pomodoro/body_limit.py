@@ -21,9 +21,8 @@ import json
 
 from csp.utils import build_policy
 from django.conf import settings
-from django.http import JsonResponse
 
-from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
+from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception, problem_response_for
 from pomodoro.exceptions import PayloadTooLarge
 from pomodoro.request_log import REQUEST_ID_HEADER, request_id_from
 
@@ -69,8 +68,8 @@ class RequestBodyLimitMiddleware:
     def __call__(self, request):
         declared = _declared_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return JsonResponse(
-                _payload_too_large_body(), status=413, content_type=PROBLEM_CONTENT_TYPE
+            return problem_response_for(
+                PayloadTooLarge(max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
             )
         return self.get_response(request)
 

@@ -69,6 +69,14 @@ def problem_response(status: int, code: str, detail: str, **extra) -> JsonRespon
     )
 
 
+def problem_response_for(exception: Exception) -> JsonResponse:
+    """The problem+json response, headers included, for an exception raised outside DRF."""
+    body, headers = problem_for_exception(exception)
+    return JsonResponse(
+        body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE, headers=headers
+    )
+
+
 # A backing service that did not answer (PostgreSQL restarting, its connection pool
 # timing out, Redis down) is no bug of ours and passes: a 503 with Retry-After, not a
 # 500. See docs/drills.md.
@@ -218,8 +226,4 @@ class ApiProblemMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith("/api/"):
             return None
-        body, headers = problem_for_exception(exception)
-        response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
-        for name, value in headers.items():
-            response[name] = value
-        return response
+        return problem_response_for(exception)
