@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.emails import normalize_email
 from accounts.models import TimerSettings, User
 from pomodoro.admin_readonly import ReadOnlyAdminMixin
 
@@ -58,7 +59,7 @@ class UserAdmin(DjangoUserAdmin):
         # Emails are stored lower-cased: login by email is case-insensitive only then.
         # (The form already refused a case variant of a taken email: user_email_ci_unique.)
         if obj.email:
-            obj.email = obj.email.strip().lower()
+            obj.email = normalize_email(obj.email)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

@@ -1,10 +1,12 @@
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.emails import normalize_email
+
 
 class EmailBackend(ModelBackend):
     """Log in by email, case-insensitively (emails are stored lower-cased)."""
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
         return super().authenticate(
-            request, username=(email or username or "").strip().lower(), password=password, **kwargs
+            request, username=normalize_email(email or username or ""), password=password, **kwargs
         )

@@ -1,4 +1,5 @@
 import datetime
+import functools
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -9,8 +10,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
 
 
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    # available_timezones() reads the tz database from disk (milliseconds per call); the set
+    # cannot change while the process runs, so it is read once, on first use.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone_name(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _timezone_names():
         raise ValidationError(f"{value!r} is not an IANA time zone name, such as Europe/Paris.")
 
 

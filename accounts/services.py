@@ -11,16 +11,13 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.emails import normalize_email
 from accounts.models import TimerSettings, User
 from accounts.tokens import token_is_current, token_pair_for
 from pomodoro.events import publish_on_commit, user_group
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
 from pomodoro.throttling import login_attempt_admit, login_failure_note, login_failures_clear
 from sessions_app.services import event_record
-
-
-def _normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -43,7 +40,7 @@ def user_create(
     *, email: str | None, password: str | None, is_guest: bool = False, **fields: Any
 ) -> User:
     """A user and its timer settings, created together. No password checks: see user_register."""
-    user = User(email=_normalize_email(email) if email else None, is_guest=is_guest, **fields)
+    user = User(email=normalize_email(email) if email else None, is_guest=is_guest, **fields)
     if password:
         user.set_password(password)
     else:
@@ -57,7 +54,7 @@ def user_register(
     *, email: str, password: str, display_name: str = "", timezone: str = "UTC"
 ) -> tuple[User, dict[str, str]]:
     """A new account and its first token pair. Password validators apply."""
-    email = _normalize_email(email)
+    email = normalize_email(email)
     candidate = User(email=email, display_name=display_name)
     _validate_password(password, candidate)
     _ensure_email_free(email)
@@ -86,7 +83,7 @@ def guest_claim(*, user: User, email: str, password: str) -> User:
     """Turns a guest into a normal account in place, so everything it tracked stays its own."""
     if not user.is_guest:
         raise ValidationError({"non_field_errors": ["This account is not a guest account."]})
-    email = _normalize_email(email)
+    email = normalize_email(email)
     user.email = email
     _validate_password(password, user)
     _ensure_email_free(email, except_user=user)
@@ -129,35 +126,39 @@ def _valid_refresh_token(raw_token: str) -> RefreshToken:
         raise TokenNotValid(str(error)) from error
 
 
+def _refresh_token_consume(token: RefreshToken) -> OutstandingToken:
+    """Blacklists the token; call it inside transaction.atomic() and let its TokenNotValid
+    leave the block (which rolls back). The insert is the check: BlacklistedToken.token is
+    unique, so of concurrent callers with one token exactly one gets past it; the others,
+    and tokens never issued, get TokenNotValid."""
+    try:
+        outstanding = OutstandingToken.objects.select_related("user").get(jti=token["jti"])
+        BlacklistedToken.objects.create(token=outstanding)
+    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
+        raise TokenNotValid("Token is blacklisted") from error
+    return outstanding
+
+
 def auth_refresh(*, refresh: str) -> dict[str, str]:
     """Consumes the refresh token and issues a new pair (rotation).
 
     simplejwt's own rotation checks the blacklist and then inserts into it, so two
     concurrent refreshes with one token can both pass. Here the consumption is the
-    insert itself: BlacklistedToken.token is unique, so exactly one caller wins.
+    insert itself (_refresh_token_consume), so exactly one caller wins.
     """
     token = _valid_refresh_token(refresh)
-    try:
-        with transaction.atomic():
-            outstanding = OutstandingToken.objects.select_related("user").get(jti=token["jti"])
-            BlacklistedToken.objects.create(token=outstanding)
-            user = outstanding.user
-            if user is None or not token_is_current(token, user):
-                raise TokenNotValid("The token was revoked.")
-            return token_pair_for(user)
-    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
-        raise TokenNotValid("Token is blacklisted") from error
+    with transaction.atomic():
+        user = _refresh_token_consume(token).user
+        if user is None or not token_is_current(token, user):
+            raise TokenNotValid("The token was revoked.")
+        return token_pair_for(user)
 
 
 def auth_logout(*, refresh: str) -> None:
     """Blacklists the refresh token, so it cannot be refreshed again."""
     token = _valid_refresh_token(refresh)
-    try:
-        with transaction.atomic():
-            outstanding = OutstandingToken.objects.get(jti=token["jti"])
-            BlacklistedToken.objects.create(token=outstanding)
-    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
-        raise TokenNotValid("Token is blacklisted") from error
+    with transaction.atomic():
+        _refresh_token_consume(token)
 
 
 def profile_data(user: User) -> dict:
@@ -170,6 +171,21 @@ def settings_data(timer_settings: TimerSettings) -> dict:
     from accounts.serializers import TimerSettingsSerializer
 
     return TimerSettingsSerializer(timer_settings).data
+
+
+def _changes_apply(instance: Any, changes: dict[str, Any], *, full_clean: bool = False) -> bool:
+    """Sets and saves the fields whose value differs (only those columns are written);
+    False, with nothing saved, when none does. `full_clean` runs the model's validators
+    on the changed instance before the save."""
+    changed = [name for name, value in changes.items() if getattr(instance, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(instance, name, changes[name])
+    if full_clean:
+        instance.full_clean()
+    instance.save(update_fields=changed)
+    return True
 
 
 PROFILE_FIELDS = {
@@ -188,12 +204,8 @@ def profile_update(*, user: User, **changes: Any) -> User:
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
-    changed = [name for name, value in changes.items() if getattr(user, name) != value]
-    if not changed:
+    if not _changes_apply(user, changes):
         return user
-    for name in changed:
-        setattr(user, name, changes[name])
-    user.save(update_fields=changed)
     event_record(user=user, type="profile.updated", data={"profile": profile_data(user)})
     return user
 
@@ -202,13 +214,8 @@ def profile_update(*, user: User, **changes: Any) -> User:
 def timer_settings_update(*, user: User, **changes: Any) -> TimerSettings:
     """Applies validated settings changes; records `settings.updated` when anything changed."""
     timer_settings = TimerSettings.objects.select_for_update(no_key=True).get(user=user)
-    changed = [name for name, value in changes.items() if getattr(timer_settings, name) != value]
-    if not changed:
+    if not _changes_apply(timer_settings, changes, full_clean=True):
         return timer_settings
-    for name in changed:
-        setattr(timer_settings, name, changes[name])
-    timer_settings.full_clean()
-    timer_settings.save(update_fields=changed)
     event_record(
         user=user, type="settings.updated", data={"settings": settings_data(timer_settings)}
     )

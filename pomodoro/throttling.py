@@ -35,6 +35,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 
+from accounts.emails import normalize_email
 from pomodoro.client_address import client_ip
 from pomodoro.exceptions import LoginLockedOut
 
@@ -245,7 +246,7 @@ def email_identity(email: object) -> str | None:
     so that cache keys hold no addresses."""
     if not isinstance(email, str) or not email.strip():
         return None
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
 
 
 def _request_field(request, name: str) -> object:
