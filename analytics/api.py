@@ -1,5 +1,6 @@
 """HTTP endpoints of analytics: validate, call, serialize."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,9 +56,12 @@ class StreakView(APIView):
     )
     def get(self, request):
         # Badges are awarded when sessions end; this catches up on anything else (the
-        # passing of time, settings changed since).
-        services.badges_award(user=request.user)
-        return Response(StreakSerializer(selectors.streak_summary(user=request.user)).data)
+        # passing of time, settings changed since). Both read the same history, read once.
+        now = timezone.now()
+        records = selectors.focus_records(user=request.user, now=now)
+        services.badges_award(user=request.user, records=records, now=now)
+        streak = selectors.streak_summary(user=request.user, records=records, now=now)
+        return Response(StreakSerializer(streak).data)
 
 
 class LeaderboardView(APIView):

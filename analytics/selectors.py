@@ -40,28 +40,12 @@ from sessions_app.models import Session, SessionSegment, Task
 logger = logging.getLogger("pomodoro.analytics")
 
 UTC = datetime.UTC
-ZERO = datetime.timedelta(0)
 # The heatmap's longest range: a leap year and one day, so any "last 12 months" fits.
 HEATMAP_MAX_DAYS = 367
 UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = datetime.timedelta(microseconds=1)
 MICROSECONDS_PER_SECOND = 1_000_000
 QUARTER_HOUR_MICROSECONDS = 900 * MICROSECONDS_PER_SECOND
-
-
-def seconds(delta: datetime.timedelta) -> int:
-    """Whole seconds, rounded down, as every `*_seconds` figure of the API."""
-    return int(delta.total_seconds())
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A stretch of running time of one session, clipped to `now` (and to the target)."""
-
-    start: datetime.datetime
-    end: datetime.datetime
-    kind: str
-    task_id: int | None
 
 
 def overlapping(start: datetime.datetime, end: datetime.datetime) -> Q:
@@ -74,42 +58,6 @@ def overlapping(start: datetime.datetime, end: datetime.datetime) -> Q:
     recent = Q(started_at__gte=start - SessionSegment.SHORT_SEGMENT, started_at__lt=end)
     early = Q(started_at__lt=start - SessionSegment.SHORT_SEGMENT) & SessionSegment.LONG_OR_OPEN
     return reaches_start & (recent | early)
-
-
-def running_pieces(
-    *,
-    user: User | None = None,
-    where: Q | None = None,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    now: datetime.datetime,
-    kinds: Iterable[str] = Session.FOCUS_KINDS,
-) -> Iterator[tuple[int, Piece]]:
-    """(user id, piece) for every segment of the user's (or the filter's) live sessions of `kinds`
-    that overlaps [start, end), clipped to that range. One query.
-
-    See `overlapping` for the filter."""
-    segments = SessionSegment.objects.filter(
-        overlapping(start, end), session__deleted_at__isnull=True, session__kind__in=list(kinds)
-    )
-    if user is not None:
-        segments = segments.filter(user=user, session__user=user)
-    if where is not None:
-        segments = segments.filter(where)
-    rows = segments.values_list(
-        "user_id",
-        "started_at",
-        "ended_at",
-        "session__target_end_at",
-        "session__kind",
-        "session__task_id",
-    )
-    for user_id, started_at, ended_at, target_end_at, kind, task_id in rows:
-        if ended_at is None:
-            ended_at = min(now, target_end_at) if target_end_at is not None else now
-        piece_start, piece_end = max(started_at, start), min(ended_at, end)
-        if piece_end > piece_start:
-            yield user_id, Piece(piece_start, piece_end, kind, task_id)
 
 
 def micros(at: datetime.datetime) -> int:
@@ -128,7 +76,8 @@ class EpochMicros(Func):
 
 @dataclass(frozen=True)
 class Span:
-    """A piece (see `Piece`) in whole microseconds since the Unix epoch."""
+    """A stretch of running time of one session, clipped to `now` (and to the target),
+    in whole microseconds since the Unix epoch."""
 
     user_id: int
     start: int
@@ -190,7 +139,8 @@ def running_spans(
     now: datetime.datetime,
     kinds: Iterable[str] = Session.FOCUS_KINDS,
 ) -> Iterator[Span]:
-    """`running_pieces` in integers, of one user's segments. One query, `_SPANS_SQL`."""
+    """A span for every segment of the user's live sessions of `kinds` that overlaps
+    [start, end) (see `overlapping`), clipped to that range. One query, `_SPANS_SQL`."""
     reach_from = start - SessionSegment.SHORT_SEGMENT
     with connection.cursor() as cursor:
         cursor.execute(
@@ -756,6 +706,8 @@ class StreakSummary:
     badges: list
 
 
-def streak_summary(*, user: User, now: datetime.datetime | None = None) -> StreakSummary:
-    streak = focus_streak(user=user, now=now)
+def streak_summary(
+    *, user: User, records: list[FocusRecord] | None = None, now: datetime.datetime | None = None
+) -> StreakSummary:
+    streak = focus_streak(user=user, records=records, now=now)
     return StreakSummary(streak.current_days, streak.longest_days, list(badge_list(user=user)))

@@ -19,11 +19,13 @@ from accounts import timeframes
 from accounts.models import TimerSettings, User
 from analytics.models import Badge
 from analytics.selectors import (
-    ZERO,
+    MICROSECOND,
+    UNIX_EPOCH,
     FocusRecord,
     day_bounds,
     focus_records,
-    running_pieces,
+    micros,
+    running_spans,
 )
 from pomodoro.timefmt import isoformat_utc
 from sessions_app.models import Session
@@ -82,56 +84,55 @@ def _goal_week(
     `at`, if it was reached on five of its days (focus and stopwatch time)."""
     first, after = timeframes.period_days(user, "week", timeframes.local_date(user, at))
     bounds = day_bounds(user, first, after)
-    parts: list[list[tuple[datetime.datetime, datetime.timedelta]]] = [[] for _ in range(7)]
-    for _user_id, piece in running_pieces(user=user, start=bounds[0], end=bounds[-1], now=now):
+    # In whole microseconds since the epoch, as `running_spans` yields them: exact, since
+    # instants and the goal are whole microseconds.
+    bounds_us = [micros(bound) for bound in bounds]
+    goal_us = goal // MICROSECOND
+    parts: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for span in running_spans(user, start=bounds[0], end=bounds[-1], now=now):
         for i in range(7):
-            start, end = max(piece.start, bounds[i]), min(piece.end, bounds[i + 1])
+            start, end = max(span.start, bounds_us[i]), min(span.end, bounds_us[i + 1])
             if end > start:
                 parts[i].append((start, end - start))
     reached = []
     for day_parts in parts:
-        total = ZERO
+        total = 0
         for start, length in sorted(day_parts):
-            if total + length >= goal:
-                reached.append(start + (goal - total))
+            if total + length >= goal_us:
+                reached.append(start + (goal_us - total))
                 break
             total += length
     if len(reached) < GOAL_WEEK_DAYS:
         return None
-    return sorted(reached)[GOAL_WEEK_DAYS - 1]
+    return UNIX_EPOCH + datetime.timedelta(microseconds=sorted(reached)[GOAL_WEEK_DAYS - 1])
 
 
 @transaction.atomic
 def badges_award(
-    *, user: User, at: datetime.datetime | None = None, now: datetime.datetime | None = None
+    *,
+    user: User,
+    at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+    records: list[FocusRecord] | None = None,
 ) -> list[Badge]:
     """Awards every badge the user's history has earned and they do not hold yet, each
     with a `badge.earned` event. `goal_week` is looked for in the week containing `at`
     (default now). The backstop of `badges_award_after_focus`, run on every read of the
     streak: it catches what no completion brought (the passing of time, a change of
     settings, history from before badges were awarded at completion). Reads all focus
-    sessions of the user (one query) unless every badge is held. Idempotent and safe to
-    run concurrently (see `_award`). Badges are never taken back."""
+    sessions of the user (one query, none if given as `records`, `focus_records` at
+    `now`) unless every badge is held. Idempotent and safe to run concurrently (see
+    `_award`). Badges are never taken back."""
     now = now or timezone.now()
     held = set(Badge.objects.filter(user=user).values_list("code", flat=True))
     if held >= set(Code.values):
         return []
-    records = focus_records(user=user, now=now)
+    if records is None:
+        records = focus_records(user=user, now=now)
     completed = [record for record in records if record.completed]
     candidates = {**_pomodoro_badges(completed), **_streak_badges(completed)}
-    timer_settings = None
-    if Code.PERFECT_CYCLE not in held and len(completed) > 0:
-        timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
-        cycle = timer_settings.long_break_every if timer_settings else 4
-        cycle_at = _perfect_cycle(records, cycle)
-        if cycle_at is not None:
-            candidates[Code.PERFECT_CYCLE] = cycle_at
-    if Code.GOAL_WEEK not in held:
-        if timer_settings is None:
-            timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
-        goal_at = _goal_week_of(user, timer_settings, at or now, now)
-        if goal_at is not None:
-            candidates[Code.GOAL_WEEK] = goal_at
+    # With nothing completed there is no cycle to look for (nor settings to read for it).
+    candidates.update(_settings_badges(user, held, records if completed else None, at or now, now))
     return _award(user, candidates, held)
 
 
@@ -167,18 +168,10 @@ def badges_award_after_focus(
         after = day + datetime.timedelta(days=max(longest, 1))
         records = _focus_records_between(user, first, after, now)
         candidates.update(_streak_badges_through(records, day, streaks))
-    timer_settings = None
-    if Code.PERFECT_CYCLE not in held or Code.GOAL_WEEK not in held:
-        timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
+    day_records = None
     if Code.PERFECT_CYCLE not in held:
-        cycle = timer_settings.long_break_every if timer_settings else 4
-        cycle_at = _perfect_cycle([record for record in records if record.day == day], cycle)
-        if cycle_at is not None:
-            candidates[Code.PERFECT_CYCLE] = cycle_at
-    if Code.GOAL_WEEK not in held:
-        goal_at = _goal_week_of(user, timer_settings, session.ended_at, now)
-        if goal_at is not None:
-            candidates[Code.GOAL_WEEK] = goal_at
+        day_records = [record for record in records if record.day == day]
+    candidates.update(_settings_badges(user, held, day_records, session.ended_at, now))
     return _award(user, candidates, held)
 
 
@@ -265,13 +258,35 @@ def _streak_badges_through(
     return earned
 
 
-def _goal_week_of(
-    user: User, timer_settings: TimerSettings | None, at: datetime.datetime, now: datetime.datetime
-) -> datetime.datetime | None:
-    goal_minutes = timer_settings.daily_goal_minutes if timer_settings else None
-    if not goal_minutes:
-        return None
-    return _goal_week(user, datetime.timedelta(minutes=goal_minutes), at, now)
+def _settings_badges(
+    user: User,
+    held: set[str],
+    cycle_records: list[FocusRecord] | None,
+    at: datetime.datetime,
+    now: datetime.datetime,
+) -> dict[str, datetime.datetime]:
+    """The badges that depend on the user's timer settings, each when earned, reading
+    the settings once and only if one of them is looked for: `perfect_cycle` (not held)
+    in `cycle_records` (None: not looked for) and `goal_week` (not held) in the week
+    containing `at`."""
+    look_for_cycle = Code.PERFECT_CYCLE not in held and cycle_records is not None
+    look_for_goal_week = Code.GOAL_WEEK not in held
+    if not look_for_cycle and not look_for_goal_week:
+        return {}
+    timer_settings = TimerSettings.objects.filter(user_id=user.pk).first()
+    earned = {}
+    if look_for_cycle:
+        cycle = timer_settings.long_break_every if timer_settings else 4
+        cycle_at = _perfect_cycle(cycle_records, cycle)
+        if cycle_at is not None:
+            earned[Code.PERFECT_CYCLE] = cycle_at
+    if look_for_goal_week:
+        goal_minutes = timer_settings.daily_goal_minutes if timer_settings else None
+        if goal_minutes:
+            goal_at = _goal_week(user, datetime.timedelta(minutes=goal_minutes), at, now)
+            if goal_at is not None:
+                earned[Code.GOAL_WEEK] = goal_at
+    return earned
 
 
 def _award(user: User, candidates: dict[str, datetime.datetime], held: set[str]) -> list[Badge]:
