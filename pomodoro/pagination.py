@@ -42,3 +42,10 @@ class StableCursorPagination(CursorPagination):
                 "previous": {"type": "string", "nullable": True, "format": "uri"},
             },
         }
+
+
+def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
+    """A paginator for one list view, in `ordering` (unique, so pages are stable)."""
+    paginator = StableCursorPagination()
+    paginator.ordering = ordering
+    return paginator

@@ -48,8 +48,10 @@ def end_sessions(modeladmin, request, queryset):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
-    """Read-only: state changes only through the services (see the action)."""
+class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: state changes only through the services (see the action). No hard
+    delete either: it would skip the service, so no event, and history and analytics
+    would lose time the contract says stays (sessions are only soft-deleted)."""
 
     list_display = [
         "id",
@@ -69,31 +71,11 @@ class SessionAdmin(admin.ModelAdmin):
     actions = [end_sessions]
     inlines = [SegmentInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A hard delete would skip the service: no event, and history and analytics
-        # would lose time the contract says stays (sessions are only soft-deleted).
-        return False
-
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "seq", "type", "at"]
     list_filter = ["type"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     ordering = ["user", "-seq"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

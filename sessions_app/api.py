@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
-from pomodoro.pagination import StableCursorPagination
+from pomodoro.pagination import cursor_paginator
 from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
 from pomodoro.throttling import TicketIpThrottle, TicketUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
@@ -117,12 +117,6 @@ ID_PATTERN = "[0-9]{1,19}"
 # The URL pattern is ID_PATTERN; without a queryset drf-spectacular would document the
 # id as a string with that pattern, where clients (and the fuzzer) need a number.
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-
-
-def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
-    paginator = StableCursorPagination()
-    paginator.ordering = ordering
-    return paginator
 
 
 @extend_schema(tags=["projects"])

@@ -40,10 +40,18 @@ MAX_LIVE_CATCH_UP = 2000
 CREDENTIALS_CHECK_SECONDS = 30
 AFTER_PATTERN = re.compile(r"[0-9]{1,18}")
 
+
+def _session_reset_answering_fresh(*, user, session_id: int):
+    """A reset is acknowledged with the fresh paused session it opened."""
+    _, fresh = services.session_reset(user=user, session_id=session_id)
+    return fresh
+
+
 COMMANDS = {
     "start": services.session_start,
     "pause": services.session_pause,
     "stop": services.session_stop,
+    "reset": _session_reset_answering_fresh,
 }
 
 
@@ -62,10 +70,7 @@ def _run_command(user, action: str, session_id: int) -> dict:
     # A command is a write like a REST one, counted against the same per-user limit;
     # refused (Throttled) before it touches anything.
     user_write_ensure_allowed(user_id=user.pk)
-    if action == "reset":
-        _, session = services.session_reset(user=user, session_id=session_id)
-    else:
-        session = COMMANDS[action](user=user, session_id=session_id)
+    session = COMMANDS[action](user=user, session_id=session_id)
     return services.session_data(session)
 
 
@@ -195,7 +200,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         session_id = content.get("session")
-        if action not in (*COMMANDS, "reset"):
+        # A tuple, not the dict: an action that is a list or an object cannot be hashed.
+        if action not in tuple(COMMANDS):
             await self._ack_error(
                 request_id, "invalid", "action must be start, pause, stop, reset or ping.", 400
             )

@@ -98,14 +98,15 @@ class Echo:
 
 def csv_chunks(rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> Iterator[str]:
     """The CSV text: a header row, then one row a session (RFC 4180 quoting, CRLF line
-    ends, empty cells for nulls, free text made spreadsheet safe)."""
-    writer = csv.writer(Echo(), quoting=csv.QUOTE_MINIMAL)
-    lines = [writer.writerow(COLUMNS)]
+    ends, empty cells for nulls, free text made spreadsheet safe). Cells are placed by
+    column name: a record key that is not a column raises instead of shifting cells."""
+    writer = csv.DictWriter(Echo(), fieldnames=COLUMNS, quoting=csv.QUOTE_MINIMAL)
+    lines = [writer.writeheader()]
     for row in rows:
         record = export_record(row, zone=zone, now=now)
         for column in TEXT_COLUMNS:
             record[column] = spreadsheet_safe(record[column])
-        lines.append(writer.writerow(record.values()))
+        lines.append(writer.writerow(record))
         if len(lines) >= SEND_CHUNK_ROWS:
             yield "".join(lines)
             lines = []

@@ -45,6 +45,7 @@ from sessions_app.models import (
     SessionSegment,
     Task,
 )
+from sessions_app.selectors import project_get, session_active, task_get
 
 State = Session.State
 Kind = Session.Kind
@@ -133,19 +134,13 @@ def task_data(task: Task) -> dict:
 def _user_project(user: User, project_id: int | None) -> Project | None:
     if project_id is None:
         return None
-    project = Project.objects.filter(pk=project_id, user=user, deleted_at__isnull=True).first()
-    if project is None:
-        raise NotFound("No such project.")
-    return project
+    return project_get(user=user, project_id=project_id)
 
 
 def _user_task(user: User, task_id: int | None) -> Task | None:
     if task_id is None:
         return None
-    task = Task.objects.filter(pk=task_id, user=user, deleted_at__isnull=True).first()
-    if task is None:
-        raise NotFound("No such task.")
-    return task
+    return task_get(user=user, task_id=task_id)
 
 
 def _live(model, user: User, pk: int):
@@ -339,9 +334,7 @@ def _insert_session(session: Session) -> Session:
                 session.save()
             return session
         except IntegrityError:
-            active = Session.objects.filter(
-                user_id=session.user_id, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
-            ).first()
+            active = session_active(user=session.user)
             if active is not None:
                 raise ActiveSessionExists(extra={"active_session": session_data(active)}) from None
     raise ActiveSessionExists()
@@ -427,9 +420,8 @@ def sessions_complete_due(*, limit: int = 200) -> int:
             .select_related("user")[:limit]
         )
         for session in due:
-            with transaction.atomic():
-                lags.append((now - session.target_end_at).total_seconds())
-                _settle(session.user, session, now)
+            lags.append((now - session.target_end_at).total_seconds())
+            _settle(session.user, session, now)
     # Observed once committed: a batch that rolled back completed nothing.
     for lag in lags:
         TIMER_COMPLETION_LAG.observe(lag)
@@ -456,9 +448,7 @@ def session_create(
     if active is not None:
         _settle(user, active, now)
         # Read again: the one found may have just completed, and a follower auto-started.
-        active = Session.objects.filter(
-            user=user, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
-        ).first()
+        active = session_active(user=user)
         if active is not None:
             raise ActiveSessionExists(extra={"active_session": session_data(active, now=now)})
     if kind == Kind.STOPWATCH:
@@ -652,9 +642,10 @@ def session_log(
     # And the active session (lock order: user, then session). Resuming a paused session
     # opens a segment without the user's lock; waiting for its row makes that segment
     # visible to the overlap check below, so the entry cannot slip in beside it.
-    locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
+    active = locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
     # A running session past its target ended there: the time after it is free.
-    session_settle_due(user=user)
+    if active is not None:
+        _settle(user, active, timezone.now())
     overlapping = (
         SessionSegment.objects.filter(
             user=user, session__deleted_at__isnull=True, started_at__lt=ended_at

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.serializers import LeaderboardSerializer
-from pomodoro.pagination import StableCursorPagination
+from pomodoro.pagination import cursor_paginator
 from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
 from pomodoro.throttling import JoinIpThrottle, JoinUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
@@ -33,8 +33,7 @@ LIMIT = problem("Too many members in the team, or teams for you (code `limit_rea
 
 
 def _paginate(view: APIView, request, queryset, serializer_class, ordering=("id",)):
-    paginator = StableCursorPagination()
-    paginator.ordering = ordering
+    paginator = cursor_paginator(ordering)
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
