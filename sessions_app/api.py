@@ -17,6 +17,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pomodoro.converters import ObjectIdConverter
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.pagination import cursor_paginator
 from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
@@ -111,9 +112,7 @@ def idempotent(view_method):
 # --- Projects and tasks ------------------------------------------------------------
 
 
-# Ids are bigints, so at most 19 digits: a longer number is an unknown path (404), where
-# thousands of digits would otherwise fail int() itself (a 500).
-ID_PATTERN = "[0-9]{1,19}"
+ID_PATTERN = ObjectIdConverter.regex
 # The URL pattern is ID_PATTERN; without a queryset drf-spectacular would document the
 # id as a string with that pattern, where clients (and the fuzzer) need a number.
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -613,6 +613,22 @@ def test_an_id_too_long_for_a_bigint_is_an_unknown_path(client):
     assert_problem(response, 404, "not_found")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "teams/{id}/",
+        "teams/{id}/status/",
+        "teams/{id}/leaderboard/",
+        "teams/1/members/{id}/",
+    ],
+)
+def test_a_team_or_member_id_too_long_for_a_bigint_is_an_unknown_path(client, path):
+    # 20 digits: past a bigint, which SQLite refused with a 500 before the converter
+    response = client.get("/api/v1/" + path.format(id="9" * 20))
+
+    assert_problem(response, 404, "not_found")
+
+
 def test_an_if_match_version_too_long_for_a_bigint_is_400_invalid(client, user):
     session = client.post("/api/v1/sessions/", {}).json()
 

@@ -322,6 +322,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # pomodoro.converters' <id:...>: an integer, as <int:...> is documented.
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
     "ENUM_NAME_OVERRIDES": {
         "MemberStateEnum": "teams.serializers.MEMBER_STATES",
         "SessionStateEnum": "sessions_app.models.Session.State",
