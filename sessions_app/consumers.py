@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from pomodoro.errors import problem_for_exception
+from pomodoro.errors import problem_body, problem_for_exception
 from pomodoro.events import team_group, user_group
 from pomodoro.metrics import WEBSOCKET_CONNECTIONS, WEBSOCKET_DISCONNECTS
 from pomodoro.request_log import bind_request_id, request_id_from
@@ -183,7 +183,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             content = None
         if not isinstance(content, dict):
-            await self._ack_error(None, "invalid", "Send a JSON object.", 400)
+            await self._ack_invalid(None, "non_field_errors", "Send a JSON object.")
             return
         await self.receive_json(content)
 
@@ -202,12 +202,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         session_id = content.get("session")
         # A tuple, not the dict: an action that is a list or an object cannot be hashed.
         if action not in tuple(COMMANDS):
-            await self._ack_error(
-                request_id, "invalid", "action must be start, pause, stop, reset or ping.", 400
+            await self._ack_invalid(
+                request_id, "action", "action must be start, pause, stop, reset or ping."
             )
             return
         if not isinstance(session_id, int) or isinstance(session_id, bool) or session_id < 1:
-            await self._ack_error(request_id, "invalid", "session must be a session id.", 400)
+            await self._ack_invalid(request_id, "session", "session must be a session id.")
             return
         if not await self._credentials_current():
             # Revoked without a push reaching us yet (the watchdog may be 30 s away).
@@ -230,9 +230,16 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     # --- Helpers -------------------------------------------------------------------------
 
-    async def _ack_error(self, request_id, code: str, detail: str, status: int) -> None:
-        error = {"type": "about:blank", "status": status, "code": code, "title": "Invalid command"}
-        error["detail"] = detail
+    async def _ack_invalid(self, request_id, field: str, detail: str) -> None:
+        """A refused command as the REST API refuses invalid input: 400 `invalid` with
+        the message under its field in `errors` (the contract's validation errors)."""
+        error = problem_body(
+            status=400,
+            code="invalid",
+            title="Invalid command",
+            detail=detail,
+            errors={field: [detail]},
+        )
         await self.send_json({"type": "ack", "request_id": request_id, "ok": False, "error": error})
 
     def _after_parameter(self) -> int | None:

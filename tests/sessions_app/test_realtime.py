@@ -463,25 +463,27 @@ NO_SUCH_SESSION = {
 @realtime
 @run_async
 async def test_garbage_frames_answer_error_acks_and_the_socket_stays_open(user):
+    not_an_object = ("non_field_errors", NOT_AN_OBJECT)
+    not_a_session = ("session", NOT_A_SESSION)
     frames = [
-        ("not json {", None, NOT_AN_OBJECT),
-        (b"\x00\x01binary", None, NOT_AN_OBJECT),
-        ("[1, 2, 3]", None, NOT_AN_OBJECT),
-        ('"start"', None, NOT_AN_OBJECT),
+        ("not json {", None, not_an_object),
+        (b"\x00\x01binary", None, not_an_object),
+        ("[1, 2, 3]", None, not_an_object),
+        ('"start"', None, not_an_object),
         (
             '{"action": "jump", "session": 1, "request_id": "r-1"}',
             "r-1",
-            "action must be start, pause, stop, reset or ping.",
+            ("action", "action must be start, pause, stop, reset or ping."),
         ),
-        ('{"action": "start", "request_id": "r-2"}', "r-2", NOT_A_SESSION),
-        ('{"action": "start", "session": "7", "request_id": "r-3"}', "r-3", NOT_A_SESSION),
-        ('{"action": "start", "session": true, "request_id": "r-4"}', "r-4", NOT_A_SESSION),
-        ('{"action": "start", "session": 0, "request_id": "r-5"}', "r-5", NOT_A_SESSION),
+        ('{"action": "start", "request_id": "r-2"}', "r-2", not_a_session),
+        ('{"action": "start", "session": "7", "request_id": "r-3"}', "r-3", not_a_session),
+        ('{"action": "start", "session": true, "request_id": "r-4"}', "r-4", not_a_session),
+        ('{"action": "start", "session": 0, "request_id": "r-5"}', "r-5", not_a_session),
     ]
     beyond_bigint = '{"action": "start", "session": 100000000000000000000, "request_id": "r-6"}'
 
     async with open_socket(user) as (socket_, _):
-        for frame, request_id, detail in frames:
+        for frame, request_id, (field, detail) in frames:
             if isinstance(frame, bytes):
                 await socket_.send_to(bytes_data=frame)
             else:
@@ -491,7 +493,7 @@ async def test_garbage_frames_answer_error_acks_and_the_socket_stays_open(user):
                 "type": "ack",
                 "request_id": request_id,
                 "ok": False,
-                "error": {**INVALID, "detail": detail},
+                "error": {**INVALID, "detail": detail, "errors": {field: [detail]}},
             }, frame
         await socket_.send_to(text_data=beyond_bigint)
         assert await receive(socket_) == {
