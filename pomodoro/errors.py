@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -212,6 +213,22 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Catch-all for unknown paths under /api/, so they answer problem+json, not HTML."""
     return problem_response(404, "not_found", "No such endpoint. Paths end with a slash.")
+
+
+# Django's own error views (pomodoro/urls.py's handler400 and handler500): what it
+# refuses before any view runs (a Host outside ALLOWED_HOSTS, an exception in a
+# middleware) answers problem+json under /api/ too, not its HTML pages. They act with
+# DEBUG off, as Django's own do.
+def bad_request(request, exception) -> JsonResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(400, "invalid", "The request was refused before it was read.")
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request) -> JsonResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(500, "server_error", "Something went wrong on our side.")
+    return defaults.server_error(request)
 
 
 class ApiProblemMiddleware:

@@ -16,6 +16,9 @@ api_v1 = [
     path("", include("teams.urls")),
 ]
 
+handler400 = "pomodoro.errors.bad_request"
+handler500 = "pomodoro.errors.server_error"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -126,3 +126,22 @@ def test_errors_render_as_html_for_the_browsable_api(api_client):
 
     assert response.status_code == 401
     assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_a_host_not_served_is_a_problem_under_the_api(client, settings):
+    # Django refuses it before any view or middleware of ours runs (handler400)
+    settings.DEBUG = False
+
+    response = client.get("/api/v1/me/", HTTP_HOST="not-served.example")
+
+    body = assert_problem(response, 400, "invalid")
+    assert body["detail"] == "The request was refused before it was read."
+
+
+def test_a_host_not_served_elsewhere_keeps_djangos_page(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/admin/", HTTP_HOST="not-served.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
