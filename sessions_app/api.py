@@ -31,6 +31,7 @@ from sessions_app.serializers import (
     SessionUpdateInput,
     TaskFilterInput,
     TaskSerializer,
+    session_representation,
 )
 
 # --- Projects and tasks ------------------------------------------------------------
@@ -151,7 +152,7 @@ TRANSITION_CONFLICT = problem("The state does not allow this action (`invalid_tr
 
 
 def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
-    body = SessionSerializer(session).data
+    body = session_representation(session, now=timezone.now())
     # The version shown, as of server_time (Session.as_of), not necessarily the row's.
     response = Response(body, status=status_code)
     response["ETag"] = f'"{body["version"]}"'

@@ -23,6 +23,7 @@ from pomodoro.exceptions import (
     VersionMismatch,
 )
 from pomodoro.metrics import TIMER_COMPLETION_LAG
+from sessions_app import statements
 from sessions_app.locks import (
     due_sessions_skipping_locked,
     locked_sessions,
@@ -34,7 +35,7 @@ from sessions_app.models import (
     Task,
 )
 from sessions_app.selectors import cycle_next, session_active, task_get
-from sessions_app.serializers import SessionSerializer
+from sessions_app.serializers import session_representation
 
 logger = logging.getLogger("pomodoro.worker")
 
@@ -71,8 +72,7 @@ def session_data(
 ) -> dict:
     """The session object of the contract as of `now`. As a read shows it (one past its
     target completed there: Session.as_of), or `as_written`, as an event records it."""
-    context = {"now": now or timezone.now(), "as_written": as_written}
-    return SessionSerializer(session, context=context).data
+    return session_representation(session, now=now or timezone.now(), as_written=as_written)
 
 
 def ensure_transition(session: Session, *, to: str) -> None:
@@ -84,14 +84,14 @@ def ensure_transition(session: Session, *, to: str) -> None:
 
 
 def _lock_session(user: User, session_id: int) -> Session:
-    session = locked_sessions().filter(pk=session_id, user=user).first()
+    session = statements.session_lock(user_id=user.pk, session_id=session_id)
     if session is None:
         raise NotFound("No such session.")
     return session
 
 
 def _open_segment(session: Session, at: datetime.datetime) -> None:
-    SessionSegment.objects.create(session=session, user_id=session.user_id, started_at=at)
+    """Starts a running stretch at `at` in memory; `_save(segment=OPEN)` writes its row."""
     session.running_since = at
     if session.planned_seconds is not None:
         session.target_end_at = _target_end_at(session)
@@ -106,11 +106,6 @@ def _target_end_at(session: Session) -> datetime.datetime:
     return session.running_since + max(left, datetime.timedelta(0))
 
 
-def _close_segment(session: Session, at: datetime.datetime) -> None:
-    SessionSegment.objects.filter(session=session, ended_at__isnull=True).update(ended_at=at)
-    session.close_running(at)
-
-
 SESSION_STATE_FIELDS = [
     "state",
     "ended_at",
@@ -120,9 +115,17 @@ SESSION_STATE_FIELDS = [
 ]
 
 
-def _save(session: Session, fields: list[str]) -> None:
+def _save(
+    session: Session,
+    fields: list[str],
+    *,
+    segment: str | None = None,
+    at: datetime.datetime | None = None,
+) -> None:
+    """Writes `fields` with the next version; `segment` opens or closes the running
+    stretch's row at `at` in the same statement."""
     session.version += 1
-    session.save(update_fields=[*fields, "version", "updated_at"])
+    statements.session_write(session, [*fields, "version"], segment=segment, at=at)
 
 
 def _record(user: User, type: str, session: Session, now: datetime.datetime, **more: Any) -> None:
@@ -138,10 +141,9 @@ def _record(user: User, type: str, session: Session, now: datetime.datetime, **m
 
 
 def _end(session: Session, *, at: datetime.datetime, state: str) -> None:
-    if session.state == State.RUNNING:
-        SessionSegment.objects.filter(session=session, ended_at__isnull=True).update(ended_at=at)
+    segment = statements.SEGMENT_CLOSE if session.state == State.RUNNING else None
     session.end(at=at, state=state)
-    _save(session, SESSION_STATE_FIELDS)
+    _save(session, SESSION_STATE_FIELDS, segment=segment, at=at)
 
 
 def _stop_state(session: Session, at: datetime.datetime) -> str:
@@ -311,7 +313,7 @@ def session_start(*, user: User, session_id: int) -> Session:
     ensure_transition(session, to=State.RUNNING)
     _open_segment(session, now)
     session.state = State.RUNNING
-    _save(session, SESSION_STATE_FIELDS)
+    _save(session, SESSION_STATE_FIELDS, segment=statements.SEGMENT_OPEN, at=now)
     _record(user, "session.started", session, now)
     _settle(user, session, now)  # a plan reached already completes the moment it starts
     return session
@@ -325,9 +327,9 @@ def session_pause(*, user: User, session_id: int) -> Session:
     if session.state == State.PAUSED:
         return session
     ensure_transition(session, to=State.PAUSED)
-    _close_segment(session, now)
+    session.close_running(now)
     session.state = State.PAUSED
-    _save(session, SESSION_STATE_FIELDS)
+    _save(session, SESSION_STATE_FIELDS, segment=statements.SEGMENT_CLOSE, at=now)
     _record(user, "session.paused", session, now)
     return session
 
