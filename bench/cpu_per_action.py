@@ -56,6 +56,10 @@ BENCH_ENVIRONMENT = {
 }
 
 ACTIONS = ("create", "pause", "start", "stop", "me")
+# The lean reference's cycle (bench/reference/), measured alike: the floor for the same
+# middleware, JWT and transaction.
+REFERENCE = "/bench/reference/sessions/"
+REFERENCE_ACTIONS = tuple(f"reference {action}" for action in ACTIONS[:4])
 
 
 def configure() -> None:
@@ -66,6 +70,8 @@ def configure() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro.env import use_settings_from_environment
 
+    # Production settings plus the reference's route, as the timer benchmark serves them.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.reference.settings")
     use_settings_from_environment()
 
 
@@ -145,11 +151,21 @@ def one_cycle(client: Wsgi, measure) -> None:
             ),
         )
     measure("me", lambda: client.expect(200, "GET", "/api/v1/me/"))
+    session = measure(
+        "reference create", lambda: client.expect(201, "POST", REFERENCE, {"kind": "focus"})
+    )
+    for action in ("pause", "start", "stop"):
+        measure(
+            f"reference {action}",
+            lambda action=action: client.expect(
+                200, "POST", f"{REFERENCE}{session['id']}/{action}/"
+            ),
+        )
 
 
 def timed(iterations: int, client: Wsgi) -> dict:
-    cpu: dict[str, list[float]] = {action: [] for action in ACTIONS}
-    wall: dict[str, list[float]] = {action: [] for action in ACTIONS}
+    cpu: dict[str, list[float]] = {action: [] for action in ACTIONS + REFERENCE_ACTIONS}
+    wall: dict[str, list[float]] = {action: [] for action in ACTIONS + REFERENCE_ACTIONS}
 
     def measure(action, call):
         wall_start, cpu_start = time.perf_counter(), time.process_time()
@@ -168,7 +184,7 @@ def timed(iterations: int, client: Wsgi) -> dict:
             "wall_ms_median": round(statistics.median(wall[action]) * 1000, 3),
             "count": len(cpu[action]),
         }
-        for action in ACTIONS
+        for action in ACTIONS + REFERENCE_ACTIONS
     }
 
 
@@ -188,11 +204,14 @@ def statements(client: Wsgi) -> dict:
     return counts
 
 
-def profile(client: Wsgi, pairs: int, out: Path) -> pstats.Stats:
-    """Profiles `pairs` pause/start pairs on this thread's CPU clock."""
+def profile(client: Wsgi, pairs: int, out: Path, clock: str) -> pstats.Stats:
+    """Profiles `pairs` pause/start pairs. On the wall clock (the default: cProfile's own,
+    cheap to read) waits on PostgreSQL show as psycopg's Connection.wait; on this
+    thread's CPU clock they do not, but reading that clock costs a system call per
+    function call, which inflates call-heavy code far more."""
     session = client.expect(201, "POST", "/api/v1/sessions/", {})
     path = f"/api/v1/sessions/{session['id']}/"
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time) if clock == "cpu" else cProfile.Profile()
     for _ in range(pairs):
         profiler.enable()
         client.call("POST", path + "pause/")
@@ -242,6 +261,7 @@ def main() -> None:
     parser.add_argument(
         "--pyspy-pairs", type=int, default=400, help="pause/start pairs sampled by py-spy; 0: none"
     )
+    parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", default=os.environ.get("BENCH_OUT", "bench/out"))
     parser.add_argument("--json", help="also write the figures to this file")
@@ -258,23 +278,32 @@ def main() -> None:
 
     figures = timed(args.iterations, client)
     counts = statements(client)
-    stats = profile(client, args.profile_iterations, Path(args.out))
+    # Load from elsewhere on a shared machine moves every figure; the ratio to GET me/
+    # (authentication and middleware, one statement) moves far less.
+    for f in figures.values():
+        f["cpu_vs_me"] = round(f["cpu_ms_mean"] / figures["me"]["cpu_ms_mean"], 2)
+    stats = profile(client, args.profile_iterations, Path(args.out), args.profile_clock)
     shares = profile_parts.from_pstats(stats, 2 * args.profile_iterations)
     raw = pyspy_sample(client, args.pyspy_pairs, Path(args.out)) if args.pyspy_pairs else None
     sampled = profile_parts.from_pyspy([str(raw)]) if raw else None
 
     print(f"CPU per action, in process, {args.iterations} cycles after {args.warmup} of warm-up")
-    print(f"{'action':8} {'CPU mean':>9} {'median':>8} {'wall mean':>10} {'median':>8} {'SQL':>4}")
+    print(
+        f"{'action (ms)':18} {'CPU mean':>9} {'median':>8} {'wall mean':>10} {'median':>8}"
+        f" {'SQL':>4}"
+    )
     for action, f in figures.items():
         print(
-            f"{action:8} {f['cpu_ms_mean']:9.2f} {f['cpu_ms_median']:8.2f} "
-            f"{f['wall_ms_mean']:10.2f} {f['wall_ms_median']:8.2f} {counts.get(action, ''):>4}"
+            f"{action:18} {f['cpu_ms_mean']:9.2f} {f['cpu_ms_median']:8.2f} "
+            f"{f['wall_ms_mean']:10.2f} {f['wall_ms_median']:8.2f} {counts.get(action, ''):>4} "
+            f"{f['cpu_ms_mean'] / figures['me']['cpu_ms_mean']:9.2f}"
         )
     print()
     print(
         profile_parts.describe(
             shares,
-            f"cProfile of {args.profile_iterations} pause/start pairs, per action "
+            f"cProfile ({args.profile_clock} clock) of {args.profile_iterations} pause/start "
+            "pairs, per action "
             f"({shares['ms_per_action']:.2f} ms profiled; the profiler's cost per call "
             "inflates call-heavy code):",
         )

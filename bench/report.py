@@ -243,12 +243,20 @@ class Report:
             "",
         ]
         self.lines += table(
-            ["action", "CPU ms mean", "CPU ms median", "wall ms mean", "SQL statements"],
+            [
+                "action",
+                "CPU ms mean",
+                "CPU ms median",
+                "CPU as a multiple of GET me/",
+                "wall ms mean",
+                "SQL statements",
+            ],
             [
                 [
                     action,
                     number(f["cpu_ms_mean"], 2),
                     number(f["cpu_ms_median"], 2),
+                    number(f.get("cpu_vs_me"), 2),
                     number(f["wall_ms_mean"], 2),
                     c["statements"].get(action, ""),
                 ]
