@@ -72,7 +72,7 @@ class Task(models.Model):
 class SessionQuerySet(models.QuerySet):
     """Sessions as they stand at a moment. A running session whose planned length is
     reached is completed at its `target_end_at`, whether or not the worker has written
-    it yet (`Session.as_of`); these filters and DUE_SQL are the one way every read, report,
+    it yet (`Session.as_of`); these filters and session_end_sql are the one way every read, report,
     board, metric and the worker itself select by that rule."""
 
     def due(self, at: datetime.datetime) -> "SessionQuerySet":

@@ -1,4 +1,5 @@
-"""Every change to projects, tasks, sessions and the event log goes through these functions.
+"""Every change to a user's sessions goes through these functions (projects and tasks:
+sessions_app/projects.py; the event log: events/log.py).
 
 A session transition is: lock the row, settle it (complete it if its planned length
 was reached), check the transition table, write, record the event, all in one
