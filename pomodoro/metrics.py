@@ -157,7 +157,7 @@ class DatabasePoolCollector:
         return []
 
     def collect(self):
-        pool = getattr(connection, "pool", None) if connection.vendor == "postgresql" else None
+        pool = connection.pool
         if pool is None:
             return
         stats = pool.get_stats()

@@ -194,7 +194,6 @@ def test_a_session_action_counts_its_broadcast(client, user, django_capture_on_c
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_observes_how_late_it_completed_a_due_session():
     # transaction=True: the worker's loop closes old connections, as in production.
@@ -275,7 +274,6 @@ def held_worker(port: int, request_id: str):
         held.close()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_under_gunicorn_each_scrape_adds_up_every_workers_counts(tmp_path):
     metrics_dir = tmp_path / "metrics"
@@ -338,7 +336,6 @@ def test_under_gunicorn_each_scrape_adds_up_every_workers_counts(tmp_path):
     assert [(entry["path"], entry["status"]) for entry in held] == [("/healthz", 200)]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_running_worker_serves_its_completion_lag_on_its_metrics_port(tmp_path):
     client = client_for(UserFactory())
