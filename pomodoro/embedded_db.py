@@ -136,6 +136,7 @@ def start(data_dir: Path, *, throwaway: bool = False) -> str:
                 *(_bin("initdb"), "-D", str(data_dir), "--username=postgres", "--auth=trust"),
                 *("--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"),
                 "--locale=C",
+                *(["--no-sync"] if throwaway else []),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
