@@ -86,12 +86,21 @@ def _pid_file(data_dir: Path) -> list[str] | None:
     return lines if len(lines) > 3 and lines[3].strip() else None
 
 
-def running_url(data_dir: Path) -> str | None:
-    """The DATABASE_URL of the embedded server running on `data_dir`, if one is."""
+def _running_port(data_dir: Path) -> int | None:
     lines = _pid_file(data_dir)
     if lines is None or not (data_dir / "PG_VERSION").exists():
         return None
-    return f"postgres://postgres@127.0.0.1:{int(lines[3])}/{DATABASE}"
+    return int(lines[3])
+
+
+def _url(port: int) -> str:
+    return f"postgres://postgres@127.0.0.1:{port}/{DATABASE}"
+
+
+def running_url(data_dir: Path) -> str | None:
+    """The DATABASE_URL of the embedded server running on `data_dir`, if one is."""
+    port = _running_port(data_dir)
+    return None if port is None else _url(port)
 
 
 def _free_port() -> int:
@@ -113,14 +122,15 @@ def _pg_ctl(data_dir: Path, *args: str) -> None:
 def start(data_dir: Path, *, throwaway: bool = False) -> str:
     """Starts (or takes over) the server on `data_dir` and answers its DATABASE_URL."""
     data_dir = data_dir.resolve()
-    url = running_url(data_dir)
-    if url is not None:
-        if _answers(url):
+    port = _running_port(data_dir)
+    if port is not None:
+        if _answers(port):
             print(
                 f"embedded PostgreSQL: taking over the server running on {data_dir}",
                 file=sys.stderr,
             )
-            return url
+            _create_database(port)
+            return _url(port)
         # Its process id now belongs to another program: PostgreSQL would refuse to
         # start while the file names a live process.
         (data_dir / "postmaster.pid").unlink()
@@ -149,23 +159,31 @@ def start(data_dir: Path, *, throwaway: bool = False) -> str:
     if throwaway:
         options += " " + THROWAWAY_OPTIONS
     _pg_ctl(data_dir, "--log", str(data_dir / "server.log"), "--options", options, "start")
-    url = f"postgres://postgres@127.0.0.1:{port}/{DATABASE}"
     _create_database(port)
-    return url
+    return _url(port)
 
 
-def _answers(url: str) -> bool:
+def _connect(port: int) -> psycopg.Connection:
+    return psycopg.connect(
+        host="127.0.0.1",
+        port=port,
+        user="postgres",
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+def _answers(port: int) -> bool:
     try:
-        psycopg.connect(url, connect_timeout=5).close()
+        _connect(port).close()
     except psycopg.OperationalError:
         return False
     return True
 
 
 def _create_database(port: int) -> None:
-    with psycopg.connect(
-        host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
-    ) as connection:
+    with _connect(port) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
         ).fetchone()
