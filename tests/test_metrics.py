@@ -246,8 +246,8 @@ async def test_the_socket_gauge_rises_on_connect_and_falls_on_disconnect(user):
 # --- Several processes: gunicorn in multiprocess mode -------------------------------
 
 
-def http_get(port: int, path: str) -> tuple[int, str]:
-    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def http_get(port: int, path: str, timeout: float = 10) -> tuple[int, str]:
+    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection_.request("GET", path)
         response = connection_.getresponse()
@@ -300,10 +300,12 @@ def test_under_gunicorn_each_scrape_adds_up_every_workers_counts(tmp_path):
             stderr=log_file,
         )
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while True:
                 try:
-                    if http_get(port, "/healthz")[0] == 200:
+                    # Once the port is bound a request waits for a worker to boot (over
+                    # 10 s on a loaded machine): one given up on would still be counted.
+                    if http_get(port, "/healthz", timeout=60)[0] == 200:
                         break
                 except OSError:
                     pass
