@@ -190,7 +190,7 @@ class Report:
         one, many = p["redis_benchmark_1_connection"], p["redis_benchmark_16_connections"]
         rows = [
             [
-                "`pomodoro.events` publisher thread (one process)",
+                "`events.publish` publisher thread (one process)",
                 number(p["through_publisher"]["per_s"], 0),
                 f"{p['publisher_share_of_raw_1_connection']:.1%}",
             ],

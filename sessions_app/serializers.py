@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from accounts import timeframes
 from accounts.timeframes import PERIODS
-from sessions_app.models import MAX_PLANNED_SECONDS, Event, Project, Session, Task
+from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Task
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -70,6 +70,13 @@ class SessionSerializer(serializers.Serializer):
         if "now" not in self.context:
             self.context["now"] = timezone.now()
         return self.context["now"]
+
+    def to_representation(self, session):
+        # As of server_time: one past its target reads completed there (Session.as_of),
+        # except in an event, which records the session as the change wrote it.
+        if not self.context.get("as_written"):
+            session = session.as_of(self._now())
+        return super().to_representation(session)
 
     def get_elapsed_seconds(self, session) -> int:
         return session.elapsed_seconds(self._now())
@@ -246,23 +253,3 @@ class SessionExportRowSerializer(serializers.Serializer):
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices)
     planned_seconds = serializers.IntegerField()
-
-
-class EventSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Event
-        fields = ["seq", "type", "at", "data"]
-
-
-class EventPageSerializer(serializers.Serializer):
-    results = EventSerializer(many=True)
-    last_seq = serializers.IntegerField()
-
-
-class RealtimeTicketSerializer(serializers.Serializer):
-    ticket = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-
-
-class EventFilterInput(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)

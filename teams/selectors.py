@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics import selectors as analytics
+from events.publish import team_group
 from sessions_app.models import Session
 from teams.models import Invite, Membership
 
@@ -24,6 +25,11 @@ def team_list(*, user: User) -> QuerySet[Membership]:
 
 def team_ids_of(*, user_id: int) -> list[int]:
     return list(Membership.objects.filter(user_id=user_id).values_list("team_id", flat=True))
+
+
+def team_groups_of(user_id: int) -> set[str]:
+    """The channel-layer groups of the user's teams, which the user's sockets join."""
+    return {team_group(team_id) for team_id in team_ids_of(user_id=user_id)}
 
 
 def member_list(*, team_id: int) -> QuerySet[Membership]:
