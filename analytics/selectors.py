@@ -141,22 +141,19 @@ def running_spans(
 ) -> Iterator[Span]:
     """A span for every segment of the user's live sessions of `kinds` that overlaps
     [start, end) (see `overlapping`), clipped to that range. One query, `_SPANS_SQL`."""
-    if embedded_database():
-        rows = _span_rows_portable(user, start=start, end=end, kinds=kinds)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _SPANS_SQL,
-                {
-                    "user": user.pk,
-                    "start": start,
-                    "end": end,
-                    "reach_from": start - SessionSegment.SHORT_SEGMENT,
-                    "short": SessionSegment.SHORT_SEGMENT,
-                    "kinds": list(kinds),
-                },
-            )
-            rows = cursor.fetchall()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SPANS_SQL,
+            {
+                "user": user.pk,
+                "start": start,
+                "end": end,
+                "reach_from": start - SessionSegment.SHORT_SEGMENT,
+                "short": SessionSegment.SHORT_SEGMENT,
+                "kinds": list(kinds),
+            },
+        )
+        rows = cursor.fetchall()
     start_us, end_us, now_us = micros(start), micros(end), micros(now)
     for user_id, started, ended, target, kind, task_id in rows:
         if ended is None:
@@ -164,40 +161,6 @@ def running_spans(
         piece_start, piece_end = max(started, start_us), min(ended, end_us)
         if piece_end > piece_start:
             yield Span(user_id, piece_start, piece_end, kind, task_id)
-
-
-def embedded_database() -> bool:
-    """True on the embedded SQLite database (no DATABASE_URL). The report queries below
-    are written for PostgreSQL's planner in its own SQL; on SQLite the same figures come
-    from portable ORM queries, with the sums done in Python."""
-    return connection.vendor != "postgresql"
-
-
-def _optional_micros(at: datetime.datetime | None) -> int | None:
-    return None if at is None else micros(at)
-
-
-def _span_rows_portable(
-    user: User, *, start: datetime.datetime, end: datetime.datetime, kinds: Iterable[str]
-) -> list[tuple]:
-    """`_SPANS_SQL`'s rows through the ORM (`overlapping`), for the embedded database."""
-    rows = SessionSegment.objects.filter(
-        overlapping(start, end),
-        user=user,
-        session__deleted_at__isnull=True,
-        session__kind__in=list(kinds),
-    ).values_list(
-        "user_id",
-        "started_at",
-        "ended_at",
-        "session__target_end_at",
-        "session__kind",
-        "session__task_id",
-    )
-    return [
-        (user_id, micros(started), _optional_micros(ended), _optional_micros(target), kind, task)
-        for user_id, started, ended, target, kind, task in rows
-    ]
 
 
 def split_at(start, end, bounds: list) -> Iterator[tuple[int, Any]]:
@@ -570,35 +533,6 @@ def _segment_end_us(now: datetime.datetime) -> Coalesce:
     )
 
 
-def _top_portable(pieces: Iterable[tuple[int, str, int]], size: int) -> list[tuple[int, str, int]]:
-    """`_TOP_SQL` in Python, over (user_id, display_name, microseconds) rows."""
-    totals: dict[int, int] = defaultdict(int)
-    names = {}
-    for user_id, display_name, time in pieces:
-        totals[user_id] += time
-        names[user_id] = display_name
-    board = sorted(
-        (
-            (user_id, total // MICROSECONDS_PER_SECOND)
-            for user_id, total in totals.items()
-            if total >= MICROSECONDS_PER_SECOND
-        ),
-        key=lambda row: (-row[1], row[0]),
-    )[:size]
-    return [(user_id, names[user_id], focus_seconds) for user_id, focus_seconds in board]
-
-
-def _segment_end_us_portable(
-    ended_at: datetime.datetime | None,
-    target_end_at: datetime.datetime | None,
-    now: datetime.datetime,
-) -> int:
-    """`_segment_end_us` in Python."""
-    if ended_at is not None:
-        return micros(ended_at)
-    return micros(min(now, target_end_at or now))
-
-
 def _all_time_top(eligible: Q, now: datetime.datetime, size: int) -> list[tuple[int, str, int]]:
     """The board of every eligible user's focus time ever, summed in the database."""
     segments = SessionSegment.objects.filter(
@@ -607,17 +541,6 @@ def _all_time_top(eligible: Q, now: datetime.datetime, size: int) -> list[tuple[
         session__kind__in=Session.FOCUS_KINDS,
         started_at__lt=now,
     )
-    if embedded_database():
-        rows = segments.values_list(
-            "user_id", "user__display_name", "started_at", "ended_at", "session__target_end_at"
-        )
-        return _top_portable(
-            (
-                (user_id, name, _segment_end_us_portable(ended, target, now) - micros(started))
-                for user_id, name, started, ended, target in rows
-            ),
-            size,
-        )
     pieces = segments.annotate(
         time=ExpressionWrapper(
             _segment_end_us(now) - EpochMicros("started_at"), output_field=BigIntegerField()
@@ -634,9 +557,6 @@ def _current_period_top(
     calendar_users = User.objects.filter(is_active=True, leaderboard_opt_out=False)
     if user_ids is not None:
         calendar_users = calendar_users.filter(pk__in=user_ids)
-    if embedded_database():
-        pieces = _current_period_pieces_portable(eligible, calendar_users, period, now)
-        return _top_portable(pieces, size)
     pieces = _current_period_pieces(eligible, calendar_users, period, now)
     if pieces is None:
         return []
@@ -650,13 +570,6 @@ def current_period_focus(
     summed in the database as the leaderboards are; users with none are left out."""
     now = now or timezone.now()
     segment_filter, calendar_users = Q(user_id__in=user_ids), User.objects.filter(pk__in=user_ids)
-    if embedded_database():
-        totals: dict[int, int] = defaultdict(int)
-        for user_id, _name, time in _current_period_pieces_portable(
-            segment_filter, calendar_users, period, now
-        ):
-            totals[user_id] += time
-        return {user_id: total // MICROSECONDS_PER_SECOND for user_id, total in totals.items()}
     pieces = _current_period_pieces(segment_filter, calendar_users, period, now)
     if pieces is None:
         return {}
@@ -750,33 +663,6 @@ def _calendar_periods(
             micros(min(period_end, now)),
         )
     return window_start, periods
-
-
-def _current_period_pieces_portable(
-    segment_filter: Q, calendar_users: QuerySet[User], period: str, now: datetime.datetime
-) -> Iterator[tuple[int, str, int]]:
-    """`_current_period_pieces` in Python: (user_id, display_name, microseconds)."""
-    window_start, periods = _calendar_periods(calendar_users, period, now)
-    rows = SessionSegment.objects.filter(
-        segment_filter,
-        overlapping(window_start, now),
-        session__deleted_at__isnull=True,
-        session__kind__in=Session.FOCUS_KINDS,
-    ).values_list(
-        "user_id",
-        "user__display_name",
-        "started_at",
-        "ended_at",
-        "session__target_end_at",
-        "user__timezone",
-        "user__day_starts_at",
-        "user__week_starts_on",
-    )
-    for user_id, name, started, ended, target, *calendar in rows:
-        bounds = periods.get(tuple(calendar))
-        if bounds is not None:  # the VALUES join leaves such segments out
-            end_us = _segment_end_us_portable(ended, target, now)
-            yield user_id, name, max(min(end_us, bounds[1]) - max(micros(started), bounds[0]), 0)
 
 
 def leaderboard_cached(*, period: str) -> list[dict]:

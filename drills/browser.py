@@ -2,7 +2,8 @@
 temporary data folder) and headless Chromium driven over the DevTools protocol.
 
 Unlike drills/harness.py this needs no PostgreSQL or Redis of its own: the service runs
-on its embedded SQLite and in-memory channel layer, as `./scripts/run` does on a laptop.
+on an embedded PostgreSQL (pomodoro/embedded_db.py) and the in-memory channel layer, as
+`./scripts/run` does on a laptop.
 Everything started is stopped, and its folder removed, when its `with` block ends.
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 import httpx
 import websockets
 
+from pomodoro import embedded_db
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
@@ -33,12 +36,14 @@ def running_service(
     /healthz answers 200."""
     base = f"http://127.0.0.1:{port}"
     data_dir = tempfile.mkdtemp(prefix="drill-data-")
+    database = Path(data_dir) / "postgres"
     service_env = {**os.environ, "DATA_DIR": data_dir, "DJANGO_ENV": "development", **(env or {})}
     # Embedded defaults: whatever the calling shell points at is not this service's.
     for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"):
         service_env.pop(name, None)
     server = None
     try:
+        service_env["DATABASE_URL"] = embedded_db.start(database, throwaway=True)
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=service_env, check=True
         )
@@ -64,6 +69,7 @@ def running_service(
         if server is not None:
             server.terminate()
             server.wait(10)
+        embedded_db.stop(database)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

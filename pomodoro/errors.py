@@ -95,14 +95,12 @@ DATABASE_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 def database_unavailable(error: DatabaseOperationalError) -> bool:
     """Whether an OperationalError means the database did not answer (503), rather than
     that it refused this statement: a deadlock (40P01), a serialization failure (40001), a
-    statement or lock timeout (57014, 55P03), SQLite's "database is locked". Those are
-    errors of our code under contention, a 500 logged at ERROR, not an outage to wait out.
-    Django raises the driver's error as the __cause__."""
+    statement or lock timeout (57014, 55P03). Those are errors of our code under
+    contention, a 500 logged at ERROR, not an outage to wait out. Django raises the
+    driver's error as the __cause__."""
     cause = error.__cause__
     if cause is None:
         return True  # no driver error to tell by: taken for the outage it usually is
-    if not hasattr(cause, "sqlstate"):
-        return False  # not psycopg: SQLite (embedded), where no server can be down
     if cause.sqlstate is None:
         # Raised by psycopg itself, not by the server: the connection broke or was
         # closed, or the pool had no connection to give within its timeout.

@@ -109,7 +109,7 @@ class DatabasePoolCollector:
         return []
 
     def collect(self):
-        pool = getattr(connection, "pool", None) if connection.vendor == "postgresql" else None
+        pool = connection.pool
         if pool is None:
             return
         stats = pool.get_stats()

@@ -1,13 +1,13 @@
-"""Shared fixtures. The suite runs on PostgreSQL and Redis when DATABASE_URL and REDIS_URL
-are set (CI always sets them); embedded, it skips what needs the real servers and says so.
-Under CI=true a skipped test fails the run."""
+"""Shared fixtures. The suite runs on PostgreSQL, the embedded one `./scripts/test` starts
+or the server DATABASE_URL names; on Redis when REDIS_URL is set (CI always sets it),
+and embedded it skips what needs Redis and says so. Under CI=true a skipped test fails
+the run."""
 
 import os
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
@@ -17,18 +17,12 @@ from tests.factories import UserFactory
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def on_redis() -> bool:
     return bool(settings.REDIS_URL)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.get_closest_marker("postgres") and not on_postgres():
-            item.add_marker(pytest.mark.skip(reason="requires PostgreSQL: set DATABASE_URL"))
         if item.get_closest_marker("redis") and not on_redis():
             item.add_marker(pytest.mark.skip(reason="requires Redis: set REDIS_URL"))
 

@@ -8,7 +8,6 @@ after a restart."""
 import logging
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -133,13 +132,11 @@ def _raising(cause: Exception):
         (pg_errors.SerializationFailure("could not serialize access"), 500),
         (pg_errors.QueryCanceled("canceling statement due to statement timeout"), 500),
         (pg_errors.LockNotAvailable("could not obtain lock on row"), 500),
-        (sqlite3.OperationalError("database is locked"), 500),
     ],
     ids=[
         "57P01 admin shutdown", "57P02 crash shutdown", "57P03 cannot connect now",
         "08006 connection failure", "connection closed", "pool timeout", "40P01 deadlock",
         "40001 serialization failure", "57014 statement timeout", "55P03 lock not available",
-        "sqlite database is locked",
     ],
 )  # fmt: skip
 @pytest.mark.django_db
@@ -163,7 +160,6 @@ def test_only_a_database_that_did_not_answer_is_503_other_operational_errors_are
     assert not Session.objects.filter(user=user).exists()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_statement_timeout_is_a_500_server_error_with_no_sql_in_it(api_client, settings, caplog):
     settings.ROOT_URLCONF = "tests.urls_failing"
@@ -181,7 +177,6 @@ def test_a_statement_timeout_is_a_500_server_error_with_no_sql_in_it(api_client,
     assert isinstance(logged.exc_info[1].__cause__, pg_errors.QueryCanceled)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_postgresql_terminated_is_503_service_unavailable(api_client, settings):
     settings.ROOT_URLCONF = "tests.urls_failing"
@@ -226,7 +221,6 @@ def _log_without_broadcast(user, seqs: list[int]) -> None:
 # --- The timer worker killed mid-batch ------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_completes_every_due_session_exactly_once_after_restart():
     from drills.worker_kill import seed_due_sessions

@@ -278,7 +278,6 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_log_format_json_makes_every_line_of_a_process_a_json_object():
     result = run_manage("run_timer_worker", "--once", LOG_FORMAT="json")

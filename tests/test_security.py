@@ -624,7 +624,7 @@ def test_an_id_too_long_for_a_bigint_is_an_unknown_path(client):
     ],
 )
 def test_a_team_or_member_id_too_long_for_a_bigint_is_an_unknown_path(client, path):
-    # 20 digits: past a bigint, which SQLite refused with a 500 before the converter
+    # 20 digits: past a bigint
     response = client.get("/api/v1/" + path.format(id="9" * 20))
 
     assert_problem(response, 404, "not_found")

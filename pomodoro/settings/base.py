@@ -1,8 +1,9 @@
 """Every setting, read from the environment, with defaults that run embedded.
 
-With no variables set the service runs on SQLite (a file under data/), an
-in-memory channel layer and a local-memory cache. DATABASE_URL switches to
-PostgreSQL and REDIS_URL to Redis for the channel layer and the cache.
+With no variables set the service runs on the embedded PostgreSQL that ./scripts/run
+starts in data/postgres (pomodoro/embedded_db.py), an in-memory channel layer and a
+local-memory cache. DATABASE_URL names another PostgreSQL server and REDIS_URL a Redis
+for the channel layer and the cache.
 production.py only tightens these; test.py only speeds them up.
 """
 
@@ -16,6 +17,8 @@ from pathlib import Path
 import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
+
+from pomodoro import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
@@ -126,7 +129,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Unset, the embedded server running on DATA_DIR (./scripts/run exports its URL; this
+# finds it for a manage.py command run beside it in another shell).
+DATABASE_URL = os.environ.get("DATABASE_URL", "") or embedded_db.running_url(DATA_DIR / "postgres")
 if DATABASE_URL:
     # Health checks: with the pool, a connection is tested (an empty query) as it is
     # taken, so the broken ones a PostgreSQL restart leaves behind are replaced rather
@@ -134,9 +139,7 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "DATABASE_POOL", True
-    ):
+    if env_bool("DATABASE_POOL", True):
         # Under an ASGI server every request runs in its own thread, so persistent
         # connections would pile up; psycopg's pool is what the Django docs advise.
         # Added to the options DATABASE_URL gave (sslmode=...), not in their place.
@@ -146,14 +149,9 @@ if DATABASE_URL:
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
 else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
-    }
+    # No database: commands that need none (check, collectstatic) still run; any query
+    # fails with Django's ImproperlyConfigured.
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

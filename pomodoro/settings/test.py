@@ -13,8 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Concurrency tests open connections from many threads and close them at once;
 # plain connections make that simpler to reason about than a pool per test database.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].pop("OPTIONS", None)
+DATABASES["default"].pop("OPTIONS", None)
 
 if REDIS_URL:
     # Its own key space, so a test run never meets a running server's messages.

@@ -295,7 +295,6 @@ def test_refresh_without_a_token_is_400_invalid(api_client, db):
     assert body["errors"] == {"refresh": ["This field is required."]}
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_with_one_token_let_exactly_one_win():
     # given one refresh token, sent by 8 clients at the same instant

@@ -284,7 +284,6 @@ def run_together(actions: list) -> None:
     run_in_threads(len(actions), lambda index: actions[index](), timeout=20)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_concurrent_completions_award_each_badge_once(attempt):

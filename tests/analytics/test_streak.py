@@ -238,7 +238,6 @@ def test_other_users_badges_are_not_shown(client):
     assert streak(client)["badges"] == []
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_awards_record_each_badge_once(user, today):
     pomodoro_ending(user, today + 30 * MINUTE)

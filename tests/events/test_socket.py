@@ -137,7 +137,6 @@ def test_a_ticket_needs_authentication(api_client):
     assert_problem(response, 401, "not_authenticated")
 
 
-@pytest.mark.postgres
 @realtime
 def test_a_ticket_is_redeemed_once_when_several_threads_race_for_it(user):
     ticket, _ = tickets.realtime_ticket_create(user=user)
@@ -759,7 +758,6 @@ async def test_a_gap_too_large_to_fill_live_tells_the_client_to_reconnect(user, 
 # --- Hand-over under concurrent commits --------------------------------------------------
 
 
-@pytest.mark.postgres
 @realtime
 @run_async
 async def test_replay_hands_over_to_live_without_gap_or_duplicate_under_concurrent_commits(
@@ -801,7 +799,6 @@ async def test_replay_hands_over_to_live_without_gap_or_duplicate_under_concurre
 # --- Two server processes on one Redis ---------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @realtime
 def test_two_server_processes_deliver_a_users_events_to_all_their_sockets_and_no_other(
@@ -860,7 +857,6 @@ def broadcast_failures() -> float:
     return REGISTRY.get_sample_value("pomodoro_events_broadcast_failures_total") or 0.0
 
 
-@pytest.mark.postgres
 @realtime
 def test_a_rest_action_succeeds_when_the_channel_layer_is_down_and_replay_closes_the_gap(
     client, user
@@ -894,7 +890,6 @@ def test_a_rest_action_succeeds_when_the_channel_layer_is_down_and_replay_closes
     }
 
 
-@pytest.mark.postgres
 @realtime
 @run_async
 async def test_a_socket_opened_after_a_lost_broadcast_replays_the_event(user):

@@ -19,7 +19,7 @@ from tests.conftest import assert_problem, client_for
 from tests.factories import UserFactory
 from tests.threads import THREAD_TIMEOUT, run_in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SESSIONS = "/api/v1/sessions/"
 

@@ -23,7 +23,7 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import iso, make_due
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SESSIONS = "/api/v1/sessions/"

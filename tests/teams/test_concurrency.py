@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 from tests.teams.helpers import API, team_with
 from tests.threads import run_in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 JOIN = f"{API}teams/join/"
 THREAD_TIMEOUT = 10
