@@ -26,16 +26,21 @@ from django.db.models import (
     Func,
     Q,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts import timeframes
 from accounts.models import User
 from analytics.models import Badge
-from sessions_app.models import Session, SessionSegment, Task
+from sessions_app.models import (
+    Session,
+    SessionSegment,
+    Task,
+    due_sql,
+    segment_end,
+    session_end,
+)
 
 logger = logging.getLogger("pomodoro.analytics")
 
@@ -213,13 +218,12 @@ class Summary:
 # The summary's session counts: focus sessions that ended in the period (through the
 # index (user, ended_at), by row comparison, see `_SPANS_SQL`) and running ones
 # whose target fell in it (through the partial index of running sessions).
-_COUNTS_SQL = """
+_COUNTS_SQL = f"""
 SELECT COUNT(*) FILTER (WHERE state = %(completed)s),
        COUNT(*) FILTER (WHERE state = %(interrupted)s),
-       (SELECT COUNT(*) FROM sessions_app_session
+       (SELECT COUNT(*) FROM sessions_app_session due
         WHERE user_id = %(user)s AND kind = %(focus)s AND deleted_at IS NULL
-          AND state = %(running)s AND target_end_at >= %(start)s
-          AND target_end_at < %(end)s AND target_end_at <= %(now)s)
+          AND {due_sql("due")} AND target_end_at >= %(start)s AND target_end_at < %(end)s)
 FROM sessions_app_session
 WHERE (user_id, ended_at) >= (%(user)s, %(start)s) AND (user_id, ended_at) < (%(user)s, %(end)s)
   AND kind = %(focus)s AND deleted_at IS NULL
@@ -287,7 +291,6 @@ def focus_summary(
                 "focus": Session.Kind.FOCUS,
                 "completed": Session.State.COMPLETED,
                 "interrupted": Session.State.INTERRUPTED,
-                "running": Session.State.RUNNING,
             },
         )
         completed, interrupted, due = cursor.fetchone()
@@ -395,15 +398,11 @@ def focus_records(*, user: User, now: datetime.datetime | None = None) -> list[F
     now = now or timezone.now()
     rows = (
         Session.objects.filter(user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True)
-        .filter(
-            Q(state__in=Session.ENDED_STATES)
-            | Q(state=Session.State.RUNNING, target_end_at__lte=now)
-        )
-        .values_list("state", "ended_at", "target_end_at")
+        .ended_or_due(now)
+        .values_list("state", session_end(now))
     )
     records = []
-    for state, ended_at, target_end_at in rows:
-        at = ended_at or target_end_at
+    for state, at in rows:
         records.append(
             FocusRecord(
                 ended_at=at,
@@ -524,13 +523,9 @@ def _top(pieces: str, params: Iterable, size: int) -> list[tuple[int, str, int]]
         return cursor.fetchall()
 
 
-def _segment_end_us(now: datetime.datetime) -> Coalesce:
-    """A segment's end in microseconds; a running one's is now, or its target if earlier."""
-    now_us = Value(micros(now), output_field=BigIntegerField())
-    return Coalesce(
-        EpochMicros("ended_at"),
-        Least(now_us, Coalesce(EpochMicros("session__target_end_at"), now_us)),
-    )
+def _segment_end_us(now: datetime.datetime) -> EpochMicros:
+    """A segment's end in microseconds, as a read at `now` sees it (segment_end)."""
+    return EpochMicros(segment_end(now))
 
 
 def _all_time_top(eligible: Q, now: datetime.datetime, size: int) -> list[tuple[int, str, int]]:

@@ -33,7 +33,7 @@ from analytics.selectors import (
 from events.log import event_record
 from events.registry import Recorded
 from pomodoro.timefmt import isoformat_utc
-from sessions_app.models import Session
+from sessions_app.models import Session, session_end
 
 Code = Badge.Code
 POMODORO_BADGES = (
@@ -211,9 +211,7 @@ def _completed_focus(user: User, now: datetime.datetime):
     past its target completed there."""
     return Session.objects.filter(
         user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True
-    ).filter(
-        Q(state=Session.State.COMPLETED) | Q(state=Session.State.RUNNING, target_end_at__lte=now)
-    )
+    ).completed_at(now)
 
 
 def _nth_pomodoro_badges(
@@ -241,21 +239,19 @@ def _focus_records_between(
     including) `after`. One query."""
     bounds = day_bounds(user, first, after)
     start, end = bounds[0], bounds[-1]
-    ended = Q(state__in=Session.ENDED_STATES, ended_at__gte=start, ended_at__lt=end)
-    due = Q(
-        state=Session.State.RUNNING,
-        target_end_at__lte=now,
-        target_end_at__gte=start,
-        target_end_at__lt=end,
+    # The end's range is written on each column, so that both indexes serve it (ended_at,
+    # and the partial index of running sessions by target_end_at).
+    in_range = Q(ended_at__gte=start, ended_at__lt=end) | Q(
+        ended_at__isnull=True, target_end_at__gte=start, target_end_at__lt=end
     )
     rows = (
         Session.objects.filter(user=user, kind=Session.Kind.FOCUS, deleted_at__isnull=True)
-        .filter(ended | due)
-        .values_list("state", "ended_at", "target_end_at")
+        .ended_or_due(now)
+        .filter(in_range)
+        .values_list("state", session_end(now))
     )
     records = []
-    for state, ended_at, target_end_at in rows:
-        at = ended_at or target_end_at
+    for state, at in rows:
         day = first + datetime.timedelta(days=bisect.bisect_right(bounds, at) - 1)
         records.append(FocusRecord(at, state != Session.State.INTERRUPTED, day))
     records.sort(key=lambda record: record.ended_at)

@@ -4,7 +4,8 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.db.models.lookups import GreaterThan
 
 MAX_PLANNED_SECONDS = 24 * 3600
@@ -97,17 +98,30 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(state=state)
 
 
-def due_q(at: datetime.datetime) -> Q:
-    return Q(state="running", target_end_at__lte=at)
+def due_q(at: datetime.datetime, *, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}state": "running", f"{prefix}target_end_at__lte": at})
 
 
-# The same rule in SQL, for the reports written in SQL: the row's end as a read at
-# %(now)s sees it (NULL while it runs or is paused), given the session table's alias.
+def session_end(at: datetime.datetime) -> Case:
+    """A session's end as a read at `at` sees it (null while it runs or is paused)."""
+    return Case(When(due_q(at), then=F("target_end_at")), default=F("ended_at"))
+
+
+def segment_end(at: datetime.datetime) -> Coalesce:
+    """A segment's end as a read at `at` sees it: its own, else `at`, or its session's
+    target if that came first (the running stretch of a due session ends there)."""
+    moment = Value(at, output_field=models.DateTimeField())
+    return Coalesce(F("ended_at"), Least(moment, Coalesce(F("session__target_end_at"), moment)))
+
+
+# The same rule in SQL, for the reports written in SQL, given the session table's alias:
+# whether the row is due at %(now)s, and its end as a read at %(now)s sees it.
+def due_sql(alias: str) -> str:
+    return f"({alias}.state = 'running' AND {alias}.target_end_at <= %(now)s)"
+
+
 def session_end_sql(alias: str) -> str:
-    return (
-        f"CASE WHEN {alias}.state = 'running' AND {alias}.target_end_at <= %(now)s "
-        f"THEN {alias}.target_end_at ELSE {alias}.ended_at END"
-    )
+    return f"CASE WHEN {due_sql(alias)} THEN {alias}.target_end_at ELSE {alias}.ended_at END"
 
 
 class Session(models.Model):
