@@ -26,7 +26,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from pomodoro.exceptions import DomainError, PayloadTooLarge, ServiceUnavailable
+from pomodoro.exceptions import DomainError, LoginLockedOut, PayloadTooLarge, ServiceUnavailable
 from pomodoro.request_log import current_request_id
 from pomodoro.throttling import record_quota, whole_seconds
 
@@ -232,7 +232,10 @@ def server_error(request) -> JsonResponse:
 
 
 class ApiProblemMiddleware:
-    """Turns an exception escaping a non-DRF view under /api/ into a problem+json 500."""
+    """Turns an exception escaping a non-DRF view under /api/ into problem+json (a 500
+    for a bug), and the login limits' 429s (accounts.backends) into problem+json 429s
+    with Retry-After wherever they come from: the admin's and the browsable API's login
+    forms call authenticate() outside DRF."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -241,6 +244,8 @@ class ApiProblemMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") and not isinstance(
+            exception, (LoginLockedOut, drf_exceptions.Throttled)
+        ):
             return None
         return problem_response_for(exception)

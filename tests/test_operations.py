@@ -312,6 +312,7 @@ def run_manage(tmp_path, *args: str, **variables: str | None) -> subprocess.Comp
         SECRET_KEY=GOOD_SECRET_KEY,
         JWT_SIGNING_KEY=GOOD_JWT_SIGNING_KEY,
         ALLOWED_HOSTS="api.example.com",
+        METRICS_TOKEN="metrics-scrape-secret",
         DATA_DIR=str(tmp_path),
     )
     for name, value in variables.items():
@@ -352,6 +353,11 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
             "Set ALLOWED_HOSTS to the host names this service answers to.",
         ),
         (
+            {"METRICS_TOKEN": None},
+            "Set METRICS_TOKEN, or METRICS_INTERNAL_ONLY=true if /metrics is reachable only "
+            "inside your network (docs/operations.md#metrics).",
+        ),
+        (
             # DJANGO_ENV=production alone selects the production settings
             {"DJANGO_SETTINGS_MODULE": None, "DJANGO_ENV": "production", "SECRET_KEY": None},
             "Set SECRET_KEY to a random string of at least 50 characters.",
@@ -364,6 +370,43 @@ def test_production_settings_refuse_to_start_without_real_secrets(tmp_path, vari
     assert result.returncode == 1
     assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
     assert result.stdout == ""
+
+
+PRINT_SETTING = "from django.conf import settings; print(repr(settings.{}))"
+
+
+def test_production_metrics_may_go_without_a_token_when_said_internal_only(tmp_path):
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "-c",
+        PRINT_SETTING.format("METRICS_TOKEN"),
+        METRICS_TOKEN=None,
+        METRICS_INTERNAL_ONLY="true",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "''\n"
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (None, "[]"),
+        ("https://app.example.com", "['https://app.example.com']"),
+    ],
+)
+def test_production_websocket_origins_are_only_the_configured_ones(tmp_path, configured, expected):
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "-c",
+        PRINT_SETTING.format("WEBSOCKET_ALLOWED_ORIGINS"),
+        WEBSOCKET_ALLOWED_ORIGINS=configured,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{expected}\n"
 
 
 # --- Redis for scaling out ------------------------------------------------------------
