@@ -243,6 +243,18 @@ def user_set_password(*, user: User, password: str, field: str = "password") -> 
     return user
 
 
+@transaction.atomic
+def user_password_disable(*, user: User) -> User:
+    """No password login any more (an operator's choice in the admin); every token issued
+    before stops working and the user's sockets close at once."""
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user.set_unusable_password()
+    user.token_generation += 1
+    user.save(update_fields=["password", "token_generation"])
+    _close_open_sockets(user)
+    return user
+
+
 def _close_open_sockets(user: User) -> None:
     """Tells the user's sockets at once that their credentials are gone (after commit).
     Sockets also check by themselves, so a lost message delays this by 30 s at most."""

@@ -33,6 +33,7 @@ from pomodoro.throttling import record_quota, whole_seconds
 logger = logging.getLogger("pomodoro.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+NUL_IN_PATH = "Null characters are not allowed."
 
 # DRF's own exception codes, renamed to the codes of the API contract.
 CONTRACT_CODES = {
@@ -241,6 +242,15 @@ class ApiProblemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/") and "\x00" in request.path:
+            # A NUL in a path parameter would reach the database (PostgreSQL refuses it
+            # in text: a 500); refused for every path at once, as in bodies.
+            return problem_response(
+                400,
+                "invalid",
+                "Some of the submitted values are not valid.",
+                errors={"path": [NUL_IN_PATH]},
+            )
         return self.get_response(request)
 
     def process_exception(self, request, exception):

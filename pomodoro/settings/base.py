@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, so static pages (the demo) get the policy too.
     "csp.middleware.CSPMiddleware",
+    # Above WhiteNoise too: static files answer from it, before any middleware below.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the CSRF check and the session login, which read form bodies.
     "pomodoro.body_limit.RequestBodyLimitMiddleware",
     # Serves the docs' and the admin's static files from the app itself: the docs
@@ -97,7 +99,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pomodoro.throttling.RateLimitHeadersMiddleware",
     "pomodoro.errors.ApiProblemMiddleware",
 ]
