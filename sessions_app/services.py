@@ -795,3 +795,14 @@ def realtime_ticket_redeem(*, ticket: str) -> tuple[User, int] | None:
 def realtime_credentials_current(*, user_id: int, generation: int) -> bool:
     """False once the user was disabled or changed their password since the socket opened."""
     return User.objects.filter(pk=user_id, is_active=True, token_generation=generation).exists()
+
+
+def user_history_delete(user: User) -> None:
+    """Before `user`'s account is deleted (an accounts.deletion step): its segments,
+    sessions, tasks and projects, in that order, since each is PROTECTed from deletion
+    while the next refers to it. Plain queryset deletes, a statement or two each; the
+    events and the rest go with the user row by their cascades."""
+    SessionSegment.objects.filter(user=user).delete()
+    Session.objects.filter(user=user).delete()
+    Task.objects.filter(user=user).delete()
+    Project.objects.filter(user=user).delete()

@@ -87,7 +87,7 @@ class Command(BaseCommand):
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     idempotency_purge_expired()
                     last_purge = time.monotonic()
-                if time.monotonic() >= next_guest_cleanup and not once:
+                if time.monotonic() >= next_guest_cleanup:
                     deleted = guests_delete_inactive(
                         inactive_for=datetime.timedelta(days=settings.GUEST_INACTIVE_DAYS),
                         limit=GUEST_CLEANUP_BATCH,
