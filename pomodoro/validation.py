@@ -165,5 +165,10 @@ class BoundedDateField(serializers.DateField):
 class BoundedDateTimeField(serializers.DateTimeField):
     """An instant parameter from EARLIEST_INSTANT to LATEST_INSTANT."""
 
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "overflow": INSTANT_OUT_OF_RANGE,
+    }
+
     def to_internal_value(self, value):
         return ensure_instant_in_range(super().to_internal_value(value))
