@@ -35,12 +35,14 @@ def personal_token_authenticate(*, secret: str) -> PersonalAccessToken | None:
     """The live token with this secret (its user loaded), None for an unknown, expired or
     a disabled user's token. Notes the use, at most once a minute per token."""
     now = timezone.now()
-    token = (
-        PersonalAccessToken.objects.select_related("user")
-        .filter(token_hash=secret_hash(secret, purpose="pat"))
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    try:
+        # get(), not first(): no ORDER BY to build for a unique key.
+        token = PersonalAccessToken.objects.select_related("user").get(
+            token_hash=secret_hash(secret, purpose="pat")
+        )
+    except PersonalAccessToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None

@@ -27,8 +27,16 @@ ACCOUNT_PATHS = {
     "/api/v1/auth/logout/": {"post"},
     "/api/v1/auth/guest/": {"post"},
     "/api/v1/auth/claim/": {"post"},
-    "/api/v1/me/": {"get", "patch"},
+    "/api/v1/me/": {"get", "patch", "delete"},
     "/api/v1/me/settings/": {"get", "patch"},
+    "/api/v1/auth/password/change/": {"post"},
+    "/api/v1/auth/password/reset/": {"post"},
+    "/api/v1/auth/password/reset/confirm/": {"post"},
+    "/api/v1/me/export/": {"get"},
+    "/api/v1/me/tokens/": {"get", "post"},
+    "/api/v1/me/tokens/{token_id}/": {"delete"},
+    "/api/v1/me/calendar/": {"post", "delete"},
+    "/api/v1/calendar/{token}.ics": {"get"},
 }
 
 
@@ -114,7 +122,13 @@ def test_schema_is_openapi_3_in_json_with_every_account_endpoint(api_client):
         "scheme": "bearer",
         "bearerFormat": "JWT",
     }
+    assert schema["components"]["securitySchemes"]["personalAccessToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal access token (pat_...), made at /api/v1/me/tokens/.",
+    }
     assert schema["paths"]["/api/v1/me/"]["get"]["security"] == [
+        {"personalAccessToken": []},
         {"jwtAuth": []},
         {"cookieAuth": []},
     ]
@@ -379,6 +393,8 @@ def test_production_metrics_may_go_without_a_token_when_said_internal_only(tmp_p
     result = run_manage(
         tmp_path,
         "shell",
+        "--verbosity",
+        "0",
         "-c",
         PRINT_SETTING.format("METRICS_TOKEN"),
         METRICS_TOKEN=None,
@@ -400,6 +416,8 @@ def test_production_websocket_origins_are_only_the_configured_ones(tmp_path, con
     result = run_manage(
         tmp_path,
         "shell",
+        "--verbosity",
+        "0",
         "-c",
         PRINT_SETTING.format("WEBSOCKET_ALLOWED_ORIGINS"),
         WEBSOCKET_ALLOWED_ORIGINS=configured,
@@ -453,6 +471,8 @@ def test_the_channel_layer_shards_over_listed_hosts_and_the_cache_has_its_own(tm
     result = run_manage(
         tmp_path,
         "shell",
+        "--verbosity",
+        "0",
         "-c",
         SHARDED_LAYER_ROUND_TRIP,
         DJANGO_SETTINGS_MODULE="pomodoro.settings.base",
