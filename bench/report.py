@@ -286,7 +286,8 @@ class Report:
         e, auth = a["export"], a["authentication"]
         self.lines += [
             f"Account export: {e['sessions']} sessions, {number(e['sessions_per_s_median'], 0)} "
-            f"sessions/s median, {number(e['sessions_per_s_best'], 0)} best (target "
+            f"sessions/s median, {number(e['sessions_per_s_best'], 0)} best, "
+            f"{number(e.get('sessions_per_cpu_s_median'), 0)} per CPU second (target "
             f"{number(e['target_sessions_per_s'], 0)}: {met(e['met'])}); tracemalloc peak "
             f"{e['tracemalloc_peak_kb_whole']} KiB whole, {e['tracemalloc_peak_kb_first_third']} "
             f"KiB after a third; RSS rise {e['rss_growth_kb_whole']} KiB.",
