@@ -154,3 +154,41 @@ class TimerSettings(models.Model):
             "long_break": self.long_break_minutes,
         }.get(kind)
         return None if minutes is None else minutes * 60
+
+
+class PersonalAccessToken(models.Model):
+    """A long-lived API token for scripts (`Authorization: Bearer pat_...`). Only a keyed
+    hash of it is stored (accounts.secrets): the database never holds a usable token."""
+
+    class Scope(models.TextChoices):
+        READ = "read"
+        WRITE = "write"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    # The first characters of the token, shown so that a person can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    # Written at most once a minute per token (accounts.authentication), not per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="pat_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+
+class CalendarFeed(models.Model):
+    """The secret URL of a user's calendar feed; one per user. Only a keyed hash of its
+    token is stored, as for personal access tokens."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"calendar feed of user {self.user_id}"

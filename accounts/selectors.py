@@ -1,10 +1,17 @@
-"""Reading accounts."""
+"""Reads of accounts: the user behind a token, tokens, the calendar feed, guests due for
+deletion."""
 
+import datetime
 from functools import cache
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework.exceptions import NotFound
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import User
+from accounts.models import CalendarFeed, PersonalAccessToken, User
+from accounts.secrets import secret_hash
+from events.models import Event
 
 _FIELDS = User._meta.concrete_fields
 _ATTNAMES = [field.attname for field in _FIELDS]
@@ -25,3 +32,32 @@ def user_by_id(user_id: int) -> User | None:
         cursor.execute(_user_by_id_statement(), [user_id])
         row = cursor.fetchone()
     return None if row is None else User.from_db(connection.alias, _ATTNAMES, row)
+
+
+def personal_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:
+    return PersonalAccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def calendar_feed_owner(*, secret: str) -> User:
+    """The user whose feed this secret opens; NotFound (404) for any other secret."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=secret_hash(secret, purpose="calendar"), user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise NotFound("No such calendar feed.")
+    return feed.user
+
+
+def inactive_guests(*, cutoff: datetime.datetime) -> QuerySet[User]:
+    """Guests that joined before `cutoff` and since then recorded no event and were issued
+    no token (a refresh is a sign of use even for a client that only reads)."""
+    recent_event = Event.objects.filter(user=OuterRef("pk"), at__gte=cutoff)
+    recent_token = OutstandingToken.objects.filter(user=OuterRef("pk"), created_at__gte=cutoff)
+    return (
+        User.objects.filter(is_guest=True, date_joined__lt=cutoff)
+        .exclude(Exists(recent_event))
+        .exclude(Exists(recent_token))
+        .order_by("pk")
+    )

@@ -4,7 +4,7 @@ from django.contrib.auth import password_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import TimerSettings, User, validate_timezone_name
+from accounts.models import PersonalAccessToken, TimerSettings, User, validate_timezone_name
 
 HH_MM = "%H:%M"
 
@@ -102,3 +102,45 @@ class UserWithTokensSerializer(serializers.Serializer):
 
 class UserOnlySerializer(serializers.Serializer):
     user = ProfileSerializer()
+
+
+class PasswordChangeInput(serializers.Serializer):
+    current_password = PasswordField(help_text="Your password now.")
+    new_password = PasswordField()
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token of the emailed link.")
+    new_password = PasswordField()
+
+
+class AccountDeleteInput(serializers.Serializer):
+    password = PasswordField(
+        required=False, help_text="Your password; a guest account, which has none, sends none."
+    )
+
+
+class PersonalAccessTokenSerializer(serializers.ModelSerializer):
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = ["id", "name", "scope", "prefix", "created_at", "last_used_at", "expires_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at"]
+
+
+class PersonalAccessTokenCreatedSerializer(PersonalAccessTokenSerializer):
+    token = serializers.CharField(
+        read_only=True, help_text="The token itself (pat_...), shown this once."
+    )
+
+    class Meta(PersonalAccessTokenSerializer.Meta):
+        fields = [*PersonalAccessTokenSerializer.Meta.fields, "token"]
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The secret feed URL; anyone with it can read the feed.")

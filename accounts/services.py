@@ -1,31 +1,47 @@
 """Every change to accounts, profiles and timer settings goes through these functions."""
 
+import datetime
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import TimerSettings, User
+from accounts import deletion
+from accounts.models import CalendarFeed, PersonalAccessToken, TimerSettings, User
+from accounts.secrets import secret_hash, secret_new, secret_prefix
+from accounts.selectors import inactive_guests
 from accounts.serializers import ProfileSerializer, TimerSettingsSerializer
-from accounts.tokens import token_is_current, token_pair_for
+from accounts.tokens import PAT_MARKER, token_is_current, token_pair_for
 from events.log import event_record
 from events.publish import publish_on_commit, user_group
 from pomodoro.emails import normalize_email
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
-from pomodoro.throttling import login_attempt_admit, login_failure_note, login_failures_clear
+from pomodoro.throttling import (
+    login_attempt_admit,
+    login_failures_clear,
+    login_ip_admit,
+)
 
 
-def _validate_password(password: str, user: User) -> None:
+def _validate_password(password: str, user: User, *, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as error:
-        raise ValidationError({"password": list(error.messages)}) from error
+        raise ValidationError({field: list(error.messages)}) from error
 
 
 def _ensure_email_free(email: str, *, except_user: User | None = None) -> None:
@@ -107,16 +123,13 @@ def guest_claim(*, user: User, email: str, password: str) -> User:
     return user
 
 
-def auth_login(*, email: str, password: str, client: str | None = None) -> dict[str, str]:
-    """A token pair for the right password. Attempts count toward the account's lockout
-    (LoginLockedOut, 429, even for the right password; pomodoro.throttling) before the
-    password is checked; `client` (the caller's address) is for the lockout's log line."""
-    attempts = login_attempt_admit(email=email)
-    user = authenticate(None, email=email, password=password)
+def auth_login(*, request: HttpRequest, email: str, password: str) -> dict[str, str]:
+    """A token pair for the right password. The guess limits apply (accounts.backends:
+    the address's limit and the account's lockout, 429 even for the right password);
+    `request` is what they count by."""
+    user = authenticate(request, email=email, password=password)
     if user is None:
-        login_failure_note(email=email, attempts=attempts, client=client)
         raise InvalidCredentials()
-    login_failures_clear(email=email)
     return token_pair_for(user)
 
 
@@ -220,11 +233,24 @@ def timer_settings_update(*, user: User, **changes: Any) -> TimerSettings:
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str) -> User:
-    """A new password; every token issued before it stops working."""
-    _validate_password(password, user)
+def user_set_password(*, user: User, password: str, field: str = "password") -> User:
+    """A new password (validators apply; an error is reported under `field`); every
+    token issued before it stops working and the user's sockets close at once."""
+    _validate_password(password, user, field=field)
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     user.set_password(password)
+    user.save(update_fields=["password", "token_generation"])
+    _close_open_sockets(user)
+    return user
+
+
+@transaction.atomic
+def user_password_disable(*, user: User) -> User:
+    """No password login any more (an operator's choice in the admin); every token issued
+    before stops working and the user's sockets close at once."""
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user.set_unusable_password()
+    user.token_generation += 1
     user.save(update_fields=["password", "token_generation"])
     _close_open_sockets(user)
     return user
@@ -243,3 +269,191 @@ def user_set_active(*, user: User, is_active: bool) -> User:
     if not is_active:
         _close_open_sockets(user)
     return user
+
+
+# --- Password change and reset --------------------------------------------------------
+
+WRONG_CURRENT_PASSWORD = "This is not your current password."
+INVALID_RESET_TOKEN = "This reset link is unknown, used or expired. Ask for a new one."
+
+
+def password_change(
+    *, request: HttpRequest, user: User, current_password: str, new_password: str
+) -> dict[str, str]:
+    """A new password for a caller who knows the current one, and a fresh token pair for
+    it; every token issued before (other devices' too) stops working and the user's
+    sockets close. The current password is checked by authenticate(), so it counts as a
+    guess under the login limits (accounts.backends)."""
+    if (
+        user.email is None
+        or authenticate(request, email=user.email, password=current_password) != user
+    ):
+        raise ValidationError({"current_password": [WRONG_CURRENT_PASSWORD]})
+    user = user_set_password(user=user, password=new_password, field="new_password")
+    return token_pair_for(user)
+
+
+# The reset token is the user's id and Django's PasswordResetTokenGenerator token:
+# "<uidb64>-<timestamp>-<hash>". The hash covers the password hash and last_login, so the
+# token stops working once used (the password changed) or after any other password change;
+# PASSWORD_RESET_TIMEOUT (1 hour) bounds its age.
+RESET_TOKEN_SEPARATOR = "-"
+MAX_ID = 2**63 - 1  # a bigint: a larger id in a forged token names nobody
+
+
+def password_reset_token(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"{uid}{RESET_TOKEN_SEPARATOR}{default_token_generator.make_token(user)}"
+
+
+def _password_reset_user(token: str) -> User | None:
+    """The user the token names (valid or not), None when it names nobody."""
+    parts = token.rsplit(RESET_TOKEN_SEPARATOR, 2)
+    if len(parts) != 3:
+        return None
+    try:
+        user_id = int(urlsafe_base64_decode(parts[0]).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not 0 < user_id <= MAX_ID:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True, email__isnull=False).first()
+
+
+def _reset_token_valid(user: User, token: str) -> bool:
+    return default_token_generator.check_token(user, token.split(RESET_TOKEN_SEPARATOR, 1)[1])
+
+
+def password_reset_request(*, email: str, web_app_url: str) -> bool:
+    """Emails a reset link when an active account with a usable password has this email;
+    does nothing otherwise. True when an email went out.
+
+    How long this takes tells whether the account exists, so the API runs it after its
+    (always identical) 202 has been sent (pomodoro.after_response), never before."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return False
+    token = password_reset_token(user)
+    link = f"{web_app_url.rstrip('/')}/reset-password/?{urlencode({'token': token})}"
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    send_mail(
+        subject="Reset your Pomodoro password",
+        message=(
+            "Someone asked to reset the password of your Pomodoro account.\n\n"
+            f"To choose a new password, open this link within {hours} hour"
+            f"{'' if hours == 1 else 's'}:\n\n{link}\n\n"
+            "The link works once. If you did not ask for it, ignore this email: "
+            "your password stays as it is.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True
+
+
+def password_reset_confirm(*, request: HttpRequest, token: str, new_password: str) -> None:
+    """Sets the new password if the token is valid (once: using it changes the password
+    the token is bound to); every token of the user stops working and its sockets close.
+    Each try counts as a password guess, for the address and for the account it names."""
+    login_ip_admit(request)
+    user = _password_reset_user(token)
+    if user is not None:
+        login_attempt_admit(email=user.email)
+    if user is None or not _reset_token_valid(user, token):
+        raise ValidationError({"token": [INVALID_RESET_TOKEN]})
+    with transaction.atomic():
+        # Checked again under the row's lock: of two concurrent uses, the second finds
+        # the password already changed and its token no longer valid.
+        locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+        if not _reset_token_valid(locked, token):
+            raise ValidationError({"token": [INVALID_RESET_TOKEN]})
+        user_set_password(user=locked, password=new_password, field="new_password")
+    login_failures_clear(email=user.email)
+
+
+# --- Personal access tokens ---------------------------------------------------------------
+
+
+def personal_token_create(
+    *, user: User, name: str, scope: str, expires_at: datetime.datetime | None = None
+) -> tuple[PersonalAccessToken, str]:
+    """A new token and its secret, which is returned this once and stored only hashed."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["Choose a time in the future."]})
+    secret = secret_new(marker=PAT_MARKER)
+    token = PersonalAccessToken.objects.create(
+        user=user,
+        name=name,
+        scope=scope,
+        prefix=secret_prefix(secret, marker=PAT_MARKER),
+        token_hash=secret_hash(secret, purpose="pat"),
+        expires_at=expires_at,
+    )
+    return token, secret
+
+
+def personal_token_delete(*, user: User, token_id: int) -> None:
+    """Revokes the token at once: the next request with it finds no row."""
+    deleted, _ = PersonalAccessToken.objects.filter(pk=token_id, user=user).delete()
+    if not deleted:
+        raise NotFound("No such token.")
+
+
+# --- Calendar feed ----------------------------------------------------------------------
+
+CALENDAR_MARKER = "cal_"
+
+
+def calendar_feed_create(*, user: User) -> str:
+    """A new secret feed token for the user, replacing (and so revoking) the old one."""
+    secret = secret_new(marker=CALENDAR_MARKER)
+    CalendarFeed.objects.update_or_create(
+        user=user,
+        defaults={
+            "token_hash": secret_hash(secret, purpose="calendar"),
+            "created_at": timezone.now(),
+        },
+    )
+    return secret
+
+
+def calendar_feed_delete(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+# --- Account deletion ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: str | None, request: HttpRequest | None = None) -> None:
+    """Deletes the account and everything it owns at once. A normal account confirms with
+    its password (a wrong one is 400 and changes nothing); a guest, which has none, with
+    nothing. The steps other apps registered (accounts.deletion: a team's hand-over) run
+    first, under the user's row lock; the rows that reference the user go with it by
+    their foreign keys' cascades. Its sockets close after the commit; its tokens stop
+    working with the row. The password counts as a guess, as at login."""
+    if not user.is_guest and (
+        password is None or authenticate(request, email=user.email, password=password) != user
+    ):
+        raise ValidationError({"password": ["This is not your password."]})
+    # FOR UPDATE (not NO KEY): the row is about to be deleted, which takes it anyway;
+    # taking it first makes the user's concurrent writes wait and then find no user.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    for step in deletion.user_deletion_steps():
+        step(locked)
+    # simplejwt's outstanding tokens are SET_NULL on the user: deleted here, not orphaned.
+    OutstandingToken.objects.filter(user=locked).delete()
+    _close_open_sockets(locked)
+    locked.delete()
+
+
+def guests_delete_inactive(*, inactive_for: datetime.timedelta, limit: int = 500) -> int:
+    """Deletes guest accounts with no activity (no event recorded, not joined) for
+    `inactive_for`; returns how many. Guests cannot sign in again once their tokens are
+    gone, so an idle guest is data nobody can reach."""
+    cutoff = timezone.now() - inactive_for
+    deleted = 0
+    for guest in inactive_guests(cutoff=cutoff)[:limit]:
+        user_delete(user=guest, password=None)
+        deleted += 1
+    return deleted

@@ -12,3 +12,7 @@ class AnalyticsConfig(AppConfig):
         registry.reaction_register(
             "analytics.badges", event_types=BADGE_EVENT_TYPES, handler=badges_on_event
         )
+        from accounts.export import export_section_register
+        from analytics.account_export import badges_section
+
+        export_section_register("badges", badges_section)

@@ -5,11 +5,12 @@ from rest_framework import serializers
 from accounts.timeframes import PERIODS
 from analytics.models import Badge
 from analytics.selectors import HEATMAP_MAX_DAYS, LEADERBOARD_PERIODS
+from pomodoro.validation import BoundedDateField
 
 
 class SummaryInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS)
-    date = serializers.DateField(
+    date = BoundedDateField(
         required=False, help_text="A day of the period (one of your days); default today."
     )
 
@@ -18,8 +19,8 @@ class HeatmapInput(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so these two are added by name.
-        fields["from"] = serializers.DateField(help_text="Your first day, inclusive.")
-        fields["to"] = serializers.DateField(help_text="Your last day, inclusive.")
+        fields["from"] = BoundedDateField(help_text="Your first day, inclusive.")
+        fields["to"] = BoundedDateField(help_text="Your last day, inclusive.")
         return fields
 
     def validate(self, attrs):

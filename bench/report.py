@@ -372,6 +372,39 @@ class Report:
                 "",
             ]
 
+    def accounts(self) -> None:
+        a = self.load("account.json")
+        if not a:
+            return
+        self.heading("Accounts", "account.json")
+        e, auth = a["export"], a["authentication"]
+        self.lines += [
+            f"Account export: {e['sessions']} sessions, {number(e['sessions_per_s_median'], 0)} "
+            f"sessions/s median, {number(e['sessions_per_s_best'], 0)} best, "
+            f"{number(e.get('sessions_per_cpu_s_median'), 0)} per CPU second (target "
+            f"{number(e['target_sessions_per_s'], 0)}: {met(e['met'])}); tracemalloc peak "
+            f"{e['tracemalloc_peak_kb_whole']} KiB whole, {e['tracemalloc_peak_kb_first_third']} "
+            f"KiB after a third; RSS rise {e['rss_growth_kb_whole']} KiB.",
+            "",
+        ]
+        self.lines += table(
+            ["CPU per request, µs", "JWT", "PAT", "PAT / JWT"],
+            [
+                [
+                    "GET me/ (whole request)",
+                    number(auth["request_cpu_us_jwt"]),
+                    number(auth["request_cpu_us_pat"]),
+                    number(auth["pat_over_jwt_request"], 3),
+                ],
+                [
+                    "authenticate() alone",
+                    number(auth["authenticate_cpu_us_jwt"]),
+                    number(auth["authenticate_cpu_us_pat"]),
+                    number(auth["pat_over_jwt_authenticate"], 3),
+                ],
+            ],
+        )
+
     def teams(self) -> None:
         t = self.load("team.json")
         if not t:
@@ -478,15 +511,17 @@ class Report:
 
     def write(self) -> str:
         self.machine()
-        for part in (
+        parts = (
             self.timer,
             self.cpu,
             self.publish,
             self.fanout,
             self.analytics,
+            self.accounts,
             self.teams,
             self.soak,
-        ):
+        )
+        for part in parts:
             part()
         text = "\n".join(self.lines).rstrip() + "\n"
         (self.out / "report.md").write_text(text)

@@ -294,6 +294,7 @@ class Drill:
             SECRET_KEY="drill-secret-key-drill-secret-key-drill-secret-key-0123456789",
             JWT_SIGNING_KEY="drill-jwt-signing-key-0123456789",
             SECURE_SSL_REDIRECT="false",
+            METRICS_INTERNAL_ONLY="true",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             JWT_ACCESS_TOKEN_MINUTES="60",
             LOG_LEVEL=os.environ.get("DRILL_LOG_LEVEL", "WARNING"),

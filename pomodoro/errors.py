@@ -26,13 +26,14 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from pomodoro.exceptions import DomainError, PayloadTooLarge, ServiceUnavailable
+from pomodoro.exceptions import DomainError, LoginLockedOut, PayloadTooLarge, ServiceUnavailable
 from pomodoro.request_log import current_request_id
 from pomodoro.throttling import record_quota, whole_seconds
 
 logger = logging.getLogger("pomodoro.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+NUL_IN_PATH = "Null characters are not allowed."
 
 # DRF's own exception codes, renamed to the codes of the API contract.
 CONTRACT_CODES = {
@@ -230,15 +231,29 @@ def server_error(request) -> JsonResponse:
 
 
 class ApiProblemMiddleware:
-    """Turns an exception escaping a non-DRF view under /api/ into a problem+json 500."""
+    """Turns an exception escaping a non-DRF view under /api/ into problem+json (a 500
+    for a bug), and the login limits' 429s (accounts.backends) into problem+json 429s
+    with Retry-After wherever they come from: the admin's and the browsable API's login
+    forms call authenticate() outside DRF."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/") and "\x00" in request.path:
+            # A NUL in a path parameter would reach the database (PostgreSQL refuses it
+            # in text: a 500); refused for every path at once, as in bodies.
+            return problem_response(
+                400,
+                "invalid",
+                "Some of the submitted values are not valid.",
+                errors={"path": [NUL_IN_PATH]},
+            )
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") and not isinstance(
+            exception, (LoginLockedOut, drf_exceptions.Throttled)
+        ):
             return None
         return problem_response_for(exception)

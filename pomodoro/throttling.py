@@ -258,11 +258,25 @@ class LoginIpThrottle(ClientIpThrottle):
     scope = "login_ip"
 
 
-class LoginAccountThrottle(FixedWindowThrottle):
-    scope = "login_account"
+class EmailFieldThrottle(FixedWindowThrottle):
+    """Per the account the body's `email` names, existing or not."""
 
     def identity(self, request, view) -> str | None:
         return email_identity(_request_field(request, "email"))
+
+
+class LoginAccountThrottle(EmailFieldThrottle):
+    scope = "login_account"
+
+
+class PasswordResetIpThrottle(ClientIpThrottle):
+    scope = "password_reset_ip"
+
+
+class PasswordResetEmailThrottle(EmailFieldThrottle):
+    """Bounds the reset emails one address can be sent, whoever asks."""
+
+    scope = "password_reset_email"
 
 
 class RegisterIpThrottle(ClientIpThrottle):
@@ -340,6 +354,24 @@ def user_write_ensure_allowed(*, user_id: int) -> None:
 
 
 # --- Failed-login lockout ------------------------------------------------------------------
+
+
+def login_ip_admit(request) -> None:
+    """Counts a password guess (a login, through any form, a password change, a reset
+    confirmation) from the request's address under `login_ip`, and raises Throttled (429)
+    past it. Called from the authentication backend, so no way of logging in escapes it;
+    `request` may be None (a management command), which is not counted."""
+    if request is None:
+        return
+    throttle = LoginIpThrottle()
+    if throttle.rate is None:
+        return
+    quota = throttle.count(throttle.key_for(throttle.get_ident(request)))
+    if quota is None:
+        return
+    record_quota(request, quota)
+    if quota.exceeded:
+        raise Throttled(wait=quota.reset_seconds)
 
 
 def _login_attempts_key(email: str) -> str:

@@ -12,6 +12,8 @@ A query parameter given empty (`?period=`), or `null` for a boolean, is refused 
 than read as absent.
 """
 
+import datetime
+
 from django.http import QueryDict
 from rest_framework import serializers
 
@@ -121,3 +123,52 @@ def _list_error(child: serializers.Field, value: object) -> list | dict | None:
 
 def _is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- Dates and instants at the calendar's edges -------------------------------------------
+
+# The dates and instants the API accepts as parameters. What is computed from one (the
+# period around a date and the one before it, the summary's previous_focus_seconds; a
+# user's UTC offset, up to 14 hours) must stay inside Python's datetime range, years 1
+# to 9999, so a year is kept free at each end: anything outside is 400 `invalid`.
+EARLIEST_DATE = datetime.date(2, 1, 1)
+LATEST_DATE = datetime.date(9998, 12, 31)
+EARLIEST_INSTANT = datetime.datetime.combine(EARLIEST_DATE, datetime.time(), tzinfo=datetime.UTC)
+LATEST_INSTANT = datetime.datetime.combine(LATEST_DATE, datetime.time(), tzinfo=datetime.UTC)
+DATE_OUT_OF_RANGE = f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}."
+INSTANT_OUT_OF_RANGE = f"Give a time from {EARLIEST_DATE} to {LATEST_DATE}."
+
+
+def ensure_date_in_range(day: datetime.date) -> datetime.date:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise serializers.ValidationError(DATE_OUT_OF_RANGE)
+    return day
+
+
+def ensure_instant_in_range(moment: datetime.datetime) -> datetime.datetime:
+    try:
+        in_range = EARLIEST_INSTANT <= moment <= LATEST_INSTANT
+    except OverflowError:  # an offset that takes year 1 or 9999 out of range
+        in_range = False
+    if not in_range:
+        raise serializers.ValidationError(INSTANT_OUT_OF_RANGE)
+    return moment
+
+
+class BoundedDateField(serializers.DateField):
+    """A date parameter (YYYY-MM-DD) from EARLIEST_DATE to LATEST_DATE."""
+
+    def to_internal_value(self, value):
+        return ensure_date_in_range(super().to_internal_value(value))
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """An instant parameter from EARLIEST_INSTANT to LATEST_INSTANT."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "overflow": INSTANT_OUT_OF_RANGE,
+    }
+
+    def to_internal_value(self, value):
+        return ensure_instant_in_range(super().to_internal_value(value))

@@ -3,6 +3,7 @@
 import re
 
 from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,12 +14,14 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts import selectors as account_selectors
+from accounts.api import PublicAuthView
 from pomodoro.converters import ObjectIdConverter
 from pomodoro.idempotency import IDEMPOTENCY_HEADER, idempotent
 from pomodoro.pagination import cursor_paginator
 from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
 from pomodoro.validation import validated
-from sessions_app import export, projects, selectors, services
+from sessions_app import calendar, export, projects, selectors, services
 from sessions_app.serializers import (
     NextStepSerializer,
     ProjectSerializer,
@@ -418,3 +421,26 @@ class SessionViewSet(viewsets.ViewSet):
             # Under ASGI a synchronous stream would be read whole before the first byte.
             asynchronous=isinstance(request._request, ASGIRequest),
         )
+
+
+class CalendarFeedView(PublicAuthView):
+    """The feed itself: the secret in the URL is its only credential (calendar apps
+    subscribe to a URL and send no header)."""
+
+    @extend_schema(
+        responses={
+            (200, "text/calendar"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="RFC 5545: one VEVENT per session ended in the last 90 days.",
+            ),
+            404: problem("No such calendar feed."),
+        },
+        tags=["integrations"],
+        summary="Your sessions as an iCalendar feed",
+    )
+    def get(self, request, token: str):
+        user = account_selectors.calendar_feed_owner(secret=token)
+        body = calendar.session_calendar(user=user, now=timezone.now())
+        response = HttpResponse(body, content_type=calendar.CONTENT_TYPE)
+        response["Cache-Control"] = "private, max-age=300"
+        return response

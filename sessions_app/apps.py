@@ -15,3 +15,14 @@ class SessionsAppConfig(AppConfig):
         for action, command in services.SOCKET_COMMANDS.items():
             registry.socket_command_register(action, command)
         SCRAPE_TIME_STATE.register(SessionStateCollector())
+        from accounts.deletion import user_deletion_step_register
+        from sessions_app.deletion import user_history_delete
+
+        # Tasks and projects are PROTECTed from deletion while sessions use them, so a
+        # deleted account's history goes first, in order (accounts.deletion).
+        user_deletion_step_register(user_history_delete)
+        from accounts.export import export_section_register
+        from sessions_app import account_export
+
+        for name in ("projects", "tasks", "tags", "sessions"):
+            export_section_register(name, getattr(account_export, f"{name}_section"))

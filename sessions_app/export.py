@@ -10,12 +10,12 @@ import csv
 import datetime
 import json
 import zoneinfo
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 
 from accounts import timeframes
+from pomodoro.streaming import pulled_in_thread
 from pomodoro.timefmt import isoformat_utc
 from sessions_app.models import Session
 
@@ -132,17 +132,6 @@ def json_chunks(
             parts = []
     parts.append("]")
     yield "".join(parts)
-
-
-async def pulled_in_thread(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """`chunks` as an async iterator, each chunk made in the request's thread, where
-    its database connection (and the open cursor) lives."""
-    next_chunk = sync_to_async(next, thread_sensitive=True)
-    try:
-        while (chunk := await next_chunk(chunks, None)) is not None:
-            yield chunk
-    finally:
-        await sync_to_async(chunks.close, thread_sensitive=True)()
 
 
 def export_filename(

@@ -9,6 +9,12 @@ from rest_framework import serializers
 from accounts import timeframes
 from accounts.timeframes import PERIODS
 from pomodoro.timefmt import isoformat_utc
+from pomodoro.validation import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    ensure_date_in_range,
+    ensure_instant_in_range,
+)
 from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Task
 
 
@@ -162,7 +168,7 @@ class SessionLogInput(serializers.Serializer):
 
 class SessionFilterInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, required=False)
-    date = serializers.DateField(required=False, help_text="A day of the period; default today.")
+    date = BoundedDateField(required=False, help_text="A day of the period; default today.")
     task = serializers.IntegerField(required=False, min_value=1)
     kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
     state = serializers.ChoiceField(choices=Session.State.choices, required=False)
@@ -170,8 +176,8 @@ class SessionFilterInput(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so these two are added by name.
-        fields["from"] = serializers.DateTimeField(required=False)
-        fields["to"] = serializers.DateTimeField(required=False)
+        fields["from"] = BoundedDateTimeField(required=False)
+        fields["to"] = BoundedDateTimeField(required=False)
         return fields
 
     def validate(self, attrs):
@@ -200,13 +206,13 @@ class DateOrDateTimeField(serializers.Field):
         text = str(data).strip()
         try:
             if self.DATE.match(text):
-                return datetime.date.fromisoformat(text)
+                return ensure_date_in_range(datetime.date.fromisoformat(text))
             moment = datetime.datetime.fromisoformat(text)
         except ValueError:
             self.fail("invalid")
         if moment.tzinfo is None:
             self.fail("naive")
-        return moment
+        return ensure_instant_in_range(moment)
 
     def to_representation(self, value) -> str:
         return value.isoformat()

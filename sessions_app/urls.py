@@ -1,3 +1,4 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from sessions_app import api
@@ -7,4 +8,11 @@ router.register("projects", api.ProjectViewSet, basename="project")
 router.register("tasks", api.TaskViewSet, basename="task")
 router.register("sessions", api.SessionViewSet, basename="session")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^calendar/(?P<token>cal_[A-Za-z0-9_-]{1,100})\.ics$",
+        api.CalendarFeedView.as_view(),
+        name="calendar-feed",
+    ),
+]

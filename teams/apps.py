@@ -14,3 +14,12 @@ class TeamsConfig(AppConfig):
             "teams.member_status", event_types=STATUS_EVENT_TYPES, handler=member_status_publish
         )
         registry.socket_groups_register("teams", team_groups_of)
+        from accounts.deletion import user_deletion_step_register
+        from teams.services import teams_hand_over
+
+        # A team its only owner leaves by deleting the account is handed over first.
+        user_deletion_step_register(teams_hand_over)
+        from accounts.export import export_section_register
+        from teams.account_export import teams_section
+
+        export_section_register("teams", teams_section)

@@ -286,3 +286,25 @@ def member_status_publish(recorded: Recorded) -> None:
     for team_id in team_ids:
         payload = {"type": "team.member_status", "team": team_id, "data": data}
         publish_on_commit(team_group(team_id), {"type": "group.message", "payload": payload})
+
+
+def teams_hand_over(user: User) -> None:
+    """Before `user`'s account is deleted (an accounts.deletion step): each team it is
+    the only owner of passes to its longest-standing remaining member, made owner (who
+    gets `team.role_changed`), or is deleted when nobody else is in it. Its memberships
+    themselves go with the user row. Teams are locked in id order, after the user row,
+    as teams.locks says."""
+    team_ids = Membership.objects.filter(user=user, role=Role.OWNER).values("team_id")
+    for team in locked_teams().filter(pk__in=team_ids):
+        others = Membership.objects.filter(team=team).exclude(user=user)
+        if others.filter(role=Role.OWNER).exists():
+            continue
+        successor = others.select_related("user").order_by("joined_at", "pk").first()
+        if successor is None:
+            team.delete()
+            continue
+        successor.team = team
+        previous = successor.role
+        successor.role = Role.OWNER
+        successor.save(update_fields=["role"])
+        _membership_event("team.role_changed", successor, previous_role=previous)

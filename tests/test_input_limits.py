@@ -4,7 +4,7 @@ one over the limit is a 400 `invalid` naming the field, and changes nothing."""
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import User
+from accounts.models import CalendarFeed, PersonalAccessToken, User
 from events.models import Event
 from sessions_app.models import Project, Session, Task
 from teams.models import Invite, Membership, Team
@@ -66,12 +66,33 @@ VALID_BODIES = {
         "ended_at": "2026-01-05T09:25:00Z",
     },
     "/api/v1/teams/": {"name": "Squad"},
+    "/api/v1/auth/password/change/": {
+        "current_password": PASSWORD,
+        "new_password": "another sturdy passphrase 9",
+    },
+    "/api/v1/auth/password/reset/": {"email": "new@example.com"},
+    "/api/v1/auth/password/reset/confirm/": {
+        "token": "MQ-abc-def",
+        "new_password": "another sturdy passphrase 9",
+    },
+    "/api/v1/me/tokens/": {"name": "script", "scope": "read"},
 }
 
 
 def snapshot() -> tuple:
     """Every row a request could have changed."""
-    models = (User, Project, Task, Session, Event, Team, Membership, Invite)
+    models = (
+        User,
+        Project,
+        Task,
+        Session,
+        Event,
+        Team,
+        Membership,
+        Invite,
+        PersonalAccessToken,
+        CalendarFeed,
+    )
     return (
         *(list(model.objects.order_by("pk").values()) for model in models),
         OutstandingToken.objects.count(),

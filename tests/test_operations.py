@@ -27,8 +27,16 @@ ACCOUNT_PATHS = {
     "/api/v1/auth/logout/": {"post"},
     "/api/v1/auth/guest/": {"post"},
     "/api/v1/auth/claim/": {"post"},
-    "/api/v1/me/": {"get", "patch"},
+    "/api/v1/me/": {"get", "patch", "delete"},
     "/api/v1/me/settings/": {"get", "patch"},
+    "/api/v1/auth/password/change/": {"post"},
+    "/api/v1/auth/password/reset/": {"post"},
+    "/api/v1/auth/password/reset/confirm/": {"post"},
+    "/api/v1/me/export/": {"get"},
+    "/api/v1/me/tokens/": {"get", "post"},
+    "/api/v1/me/tokens/{token_id}/": {"delete"},
+    "/api/v1/me/calendar/": {"post", "delete"},
+    "/api/v1/calendar/{token}.ics": {"get"},
 }
 
 
@@ -114,7 +122,13 @@ def test_schema_is_openapi_3_in_json_with_every_account_endpoint(api_client):
         "scheme": "bearer",
         "bearerFormat": "JWT",
     }
+    assert schema["components"]["securitySchemes"]["personalAccessToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal access token (pat_...), made at /api/v1/me/tokens/.",
+    }
     assert schema["paths"]["/api/v1/me/"]["get"]["security"] == [
+        {"personalAccessToken": []},
         {"jwtAuth": []},
         {"cookieAuth": []},
     ]
@@ -312,6 +326,7 @@ def run_manage(tmp_path, *args: str, **variables: str | None) -> subprocess.Comp
         SECRET_KEY=GOOD_SECRET_KEY,
         JWT_SIGNING_KEY=GOOD_JWT_SIGNING_KEY,
         ALLOWED_HOSTS="api.example.com",
+        METRICS_TOKEN="metrics-scrape-secret",
         DATA_DIR=str(tmp_path),
     )
     for name, value in variables.items():
@@ -352,6 +367,11 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
             "Set ALLOWED_HOSTS to the host names this service answers to.",
         ),
         (
+            {"METRICS_TOKEN": None},
+            "Set METRICS_TOKEN, or METRICS_INTERNAL_ONLY=true if /metrics is reachable only "
+            "inside your network (docs/operations.md#metrics).",
+        ),
+        (
             # DJANGO_ENV=production alone selects the production settings
             {"DJANGO_SETTINGS_MODULE": None, "DJANGO_ENV": "production", "SECRET_KEY": None},
             "Set SECRET_KEY to a random string of at least 50 characters.",
@@ -364,6 +384,47 @@ def test_production_settings_refuse_to_start_without_real_secrets(tmp_path, vari
     assert result.returncode == 1
     assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
     assert result.stdout == ""
+
+
+PRINT_SETTING = "from django.conf import settings; print(repr(settings.{}))"
+
+
+def test_production_metrics_may_go_without_a_token_when_said_internal_only(tmp_path):
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        PRINT_SETTING.format("METRICS_TOKEN"),
+        METRICS_TOKEN=None,
+        METRICS_INTERNAL_ONLY="true",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "''\n"
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (None, "[]"),
+        ("https://app.example.com", "['https://app.example.com']"),
+    ],
+)
+def test_production_websocket_origins_are_only_the_configured_ones(tmp_path, configured, expected):
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        PRINT_SETTING.format("WEBSOCKET_ALLOWED_ORIGINS"),
+        WEBSOCKET_ALLOWED_ORIGINS=configured,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{expected}\n"
 
 
 # --- Redis for scaling out ------------------------------------------------------------
@@ -410,6 +471,8 @@ def test_the_channel_layer_shards_over_listed_hosts_and_the_cache_has_its_own(tm
     result = run_manage(
         tmp_path,
         "shell",
+        "--verbosity",
+        "0",
         "-c",
         SHARDED_LAYER_ROUND_TRIP,
         DJANGO_SETTINGS_MODULE="pomodoro.settings.base",

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from accounts import services as account_services
 from accounts.models import TimerSettings
 from analytics.models import Badge
 from events.models import Event
@@ -44,6 +45,7 @@ def world():
     session past its target that no worker has completed yet."""
     user = UserFactory()
     teammate = UserFactory()
+    calendar_secret = account_services.calendar_feed_create(user=user)
     TimerSettings.objects.filter(user=user).update(auto_start_breaks=True)
     project = projects.project_create(user=user, name="Thesis")
     task = projects.task_create(user=user, title="Chapter 2", project=project.pk)
@@ -59,6 +61,7 @@ def world():
         "tasks": task.pk,
         "sessions": due.pk,
         "teams": team_id,
+        "calendar": calendar_secret,
     }
     return user, ids
 
@@ -88,6 +91,7 @@ def query_for(operation: dict) -> dict:
 def filled(path: str, ids: dict) -> str:
     for collection, pk in ids.items():
         path = path.replace(f"/{collection}/{{id}}/", f"/{collection}/{pk}/")
+    path = path.replace("{token}", ids["calendar"])
     return path.replace("{team_id}", str(ids["teams"]))
 
 

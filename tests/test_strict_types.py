@@ -20,7 +20,13 @@ WRONG_VALUES = {
     "integer": (["25", 5.0, True, [1]], "A valid integer is required."),
     "boolean": ([1, 0, "true", "yes"], "Must be a valid boolean."),
 }
-ANONYMOUS_PATHS = {"/api/v1/auth/register/", "/api/v1/auth/login/", "/api/v1/auth/refresh/"}
+ANONYMOUS_PATHS = {
+    "/api/v1/auth/register/",
+    "/api/v1/auth/login/",
+    "/api/v1/auth/refresh/",
+    "/api/v1/auth/password/reset/",
+    "/api/v1/auth/password/reset/confirm/",
+}
 GUEST_PATHS = {"/api/v1/auth/claim/"}
 STRICT_VALID_BODIES = {
     **VALID_BODIES,

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, so static pages (the demo) get the policy too.
     "csp.middleware.CSPMiddleware",
+    # Above WhiteNoise too: static files answer from it, before any middleware below.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the CSRF check and the session login, which read form bodies.
     "pomodoro.body_limit.RequestBodyLimitMiddleware",
     # Serves the docs' and the admin's static files from the app itself: the docs
@@ -104,7 +106,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pomodoro.throttling.RateLimitHeadersMiddleware",
     "pomodoro.errors.ApiProblemMiddleware",
 ]
@@ -241,6 +242,49 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# A password reset link works once, for this long (Django's PasswordResetTokenGenerator).
+PASSWORD_RESET_TIMEOUT = 3600
+# Guest accounts with no activity for this many days are deleted by the timer worker,
+# once a day (manage.py delete_inactive_guests; docs/operations.md).
+GUEST_INACTIVE_DAYS = env_int("GUEST_INACTIVE_DAYS", 30)
+
+# --- Email ------------------------------------------------------------------
+# Where the password-reset link points: the web app's origin, the service's own one
+# (the origin of the request that asked for the email) when empty.
+WEB_APP_URL = os.environ.get("WEB_APP_URL", "").rstrip("/")
+
+
+def email_settings(environ) -> dict:
+    """Django's email settings from the environment: SMTP when EMAIL_HOST is set, else
+    one file per email in EMAIL_FILE_PATH when that is set, else the standard output."""
+    settings = {
+        "DEFAULT_FROM_EMAIL": environ.get("DEFAULT_FROM_EMAIL", "Pomodoro <noreply@localhost>"),
+        "EMAIL_TIMEOUT": int(environ.get("EMAIL_TIMEOUT") or 10),
+    }
+    if environ.get("EMAIL_HOST"):
+        use_ssl = environ.get("EMAIL_USE_SSL", "").strip().lower() in {"1", "true", "yes", "on"}
+        use_tls = environ.get("EMAIL_USE_TLS", "true").strip().lower() in {"1", "true", "yes", "on"}
+        return {
+            **settings,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": environ["EMAIL_HOST"],
+            "EMAIL_PORT": int(environ.get("EMAIL_PORT") or (465 if use_ssl else 587)),
+            "EMAIL_HOST_USER": environ.get("EMAIL_HOST_USER", ""),
+            "EMAIL_HOST_PASSWORD": environ.get("EMAIL_HOST_PASSWORD", ""),
+            "EMAIL_USE_SSL": use_ssl,
+            "EMAIL_USE_TLS": use_tls and not use_ssl,
+        }
+    if environ.get("EMAIL_FILE_PATH"):
+        return {
+            **settings,
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": environ["EMAIL_FILE_PATH"],
+        }
+    return {**settings, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+
+
+globals().update(email_settings(os.environ))
+
 # --- Rate limits ------------------------------------------------------------
 # Requests per scope and window ("N/second|minute|hour|day"), each from RATE_LIMIT_<SCOPE>;
 # "off" turns one limit off, RATE_LIMITS_ENABLED=false all of them (a fuzz or load run).
@@ -256,6 +300,8 @@ RATE_LIMIT_DEFAULTS = {
     "join_ip": "30/minute",
     "join_user": "10/minute",
     "writes_user": "120/minute",
+    "password_reset_ip": "10/hour",
+    "password_reset_email": "3/hour",
 }
 RATE_LIMIT_FORMAT = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
@@ -287,6 +333,8 @@ if LOGIN_LOCKOUT_SECONDS <= 0:
 # --- REST framework and OpenAPI -------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Before the JWT class, which would refuse a Bearer token that is no JWT.
+        "accounts.authentication.PersonalAccessTokenAuthentication",
         "accounts.authentication.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -462,5 +510,8 @@ def logging_config(*, log_format: str, level: str) -> dict:
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 # When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. Keep
-# /metrics off the public internet either way (docs/operations.md#metrics).
+# /metrics off the public internet either way (docs/operations.md#metrics). Production
+# settings refuse to start without it unless METRICS_INTERNAL_ONLY=true says the
+# operator serves /metrics only inside their network.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_INTERNAL_ONLY = env_bool("METRICS_INTERNAL_ONLY", False)

@@ -8,6 +8,8 @@ from pomodoro.settings.base import *  # noqa: F403
 from pomodoro.settings.base import (
     DEVELOPMENT_JWT_SIGNING_KEY,
     DEVELOPMENT_SECRET_KEY,
+    METRICS_INTERNAL_ONLY,
+    METRICS_TOKEN,
     SECRET_KEY,
     SIMPLE_JWT,
     env_bool,
@@ -22,6 +24,16 @@ if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 5
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 if SIMPLE_JWT["SIGNING_KEY"] in ("", DEVELOPMENT_JWT_SIGNING_KEY, SECRET_KEY):
     raise ImproperlyConfigured("Set JWT_SIGNING_KEY to its own secret, not SECRET_KEY.")
+
+if not METRICS_TOKEN and not METRICS_INTERNAL_ONLY:
+    raise ImproperlyConfigured(
+        "Set METRICS_TOKEN, or METRICS_INTERNAL_ONLY=true if /metrics is reachable only "
+        "inside your network (docs/operations.md#metrics)."
+    )
+
+# Only the configured browser origins may open the WebSocket: base.py's defaults are the
+# development server's.
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:

@@ -318,7 +318,7 @@ def test_an_out_of_range_date_answers_400_invalid(client, user):
 
     problem = assert_problem(client.get(EXPORT, {"from": "0001-01-01"}), 400, "invalid")
 
-    assert problem["errors"] == {"from": ["Out of range."]}
+    assert problem["errors"] == {"from": ["Give a date from 0002-01-01 to 9998-12-31."]}
 
 
 def test_without_a_token_answers_401(api_client, user):

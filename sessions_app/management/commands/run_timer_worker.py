@@ -1,17 +1,20 @@
 """The timer worker: completes sessions that reached their planned length, so that
 completion events (and auto-started breaks) go out with no client connected."""
 
+import datetime
 import logging
 import os
 import signal
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from prometheus_client import start_http_server
 
+from accounts.services import guests_delete_inactive
 from pomodoro.idempotency import idempotency_purge_expired
 from sessions_app.models import Session
 from sessions_app.services import sessions_complete_due
@@ -20,6 +23,10 @@ logger = logging.getLogger("pomodoro.worker")
 
 PURGE_EVERY_SECONDS = 3600
 FAILED_RETRY_SECONDS = 60
+GUEST_CLEANUP_EVERY_SECONDS = 24 * 3600
+# Guests deleted per pass of the loop: the day's clean-up is spread over passes, so due
+# sessions keep being completed on time while it runs.
+GUEST_CLEANUP_BATCH = 50
 
 
 class Command(BaseCommand):
@@ -73,6 +80,7 @@ class Command(BaseCommand):
         # Sessions whose completion failed, left out of the batches until then (monotonic
         # time): one bad row must not take a place in every batch.
         failing_until: dict[int, float] = {}
+        next_guest_cleanup = 0.0
         logger.info(
             "timer worker started",
             extra={"interval": interval, "batch": batch, "metrics_port": metrics_port or None},
@@ -89,6 +97,13 @@ class Command(BaseCommand):
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     idempotency_purge_expired()
                     last_purge = time.monotonic()
+                if time.monotonic() >= next_guest_cleanup:
+                    deleted = guests_delete_inactive(
+                        inactive_for=datetime.timedelta(days=settings.GUEST_INACTIVE_DAYS),
+                        limit=GUEST_CLEANUP_BATCH,
+                    )
+                    if deleted < GUEST_CLEANUP_BATCH:
+                        next_guest_cleanup = time.monotonic() + GUEST_CLEANUP_EVERY_SECONDS
                 if heartbeat_file:
                     # Only after a batch that succeeded: a worker that cannot reach the
                     # database is alive but not doing its work, and should look unhealthy.
