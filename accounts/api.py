@@ -19,7 +19,12 @@ from accounts.serializers import (
     UserWithTokensSerializer,
 )
 from pomodoro.client_address import client_address
-from pomodoro.schema import invalid, problem
+from pomodoro.schema import (
+    NOT_AUTHENTICATED,
+    TOKEN_NOT_VALID,
+    invalid,
+    problem,
+)
 from pomodoro.throttling import (
     GuestIpThrottle,
     LoginAccountThrottle,
@@ -61,7 +66,7 @@ class LoginView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             400: invalid(),
-            401: problem("Wrong email or password (`not_authenticated`)."),
+            401: problem("Wrong email or password (`not_authenticated`).", NOT_AUTHENTICATED),
         },
         tags=["auth"],
         summary="Log in with email and password",
@@ -79,7 +84,9 @@ class RefreshView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             400: invalid(),
-            401: problem("Expired, rotated, revoked or forged token (`token_not_valid`)."),
+            401: problem(
+                "Expired, rotated, revoked or forged token (`token_not_valid`).", TOKEN_NOT_VALID
+            ),
         },
         tags=["auth"],
         summary="Exchange a refresh token for a new pair (the old one stops working)",
@@ -96,7 +103,7 @@ class LogoutView(PublicAuthView):
         responses={
             204: None,
             400: invalid(),
-            401: problem("The refresh token is not valid (`token_not_valid`)."),
+            401: problem("The refresh token is not valid (`token_not_valid`).", TOKEN_NOT_VALID),
         },
         tags=["auth"],
         summary="Revoke a refresh token",
@@ -124,7 +131,7 @@ class GuestView(PublicAuthView):
 class ClaimView(APIView):
     @extend_schema(
         request=ClaimInput,
-        responses={200: UserOnlySerializer, 400: invalid(), 401: problem("Not authenticated.")},
+        responses={200: UserOnlySerializer, 400: invalid()},
         tags=["auth"],
         summary="Turn the current guest account into a normal one, keeping its data",
     )

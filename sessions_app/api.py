@@ -20,7 +20,17 @@ from rest_framework.views import APIView
 from pomodoro.converters import ObjectIdConverter
 from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
 from pomodoro.pagination import cursor_paginator
-from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.schema import (
+    ACTIVE_SESSION_EXISTS,
+    INVALID_TRANSITION,
+    NOT_FOUND,
+    OVERLAP,
+    PAGE_PARAMETERS,
+    VERSION_MISMATCH,
+    invalid,
+    paginated,
+    problem,
+)
 from pomodoro.throttling import TicketIpThrottle, TicketUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
 from sessions_app import export, selectors, services
@@ -140,7 +150,7 @@ class ProjectViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[ID_PARAMETER],
-        responses={200: ProjectSerializer, 404: problem("No such project.")},
+        responses={200: ProjectSerializer, 404: problem("No such project.", NOT_FOUND)},
     )
     def retrieve(self, request, pk: int):
         return Response(
@@ -150,7 +160,11 @@ class ProjectViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[ID_PARAMETER],
         request=ProjectSerializer,
-        responses={200: ProjectSerializer, 400: invalid(), 404: problem("No such project.")},
+        responses={
+            200: ProjectSerializer,
+            400: invalid(),
+            404: problem("No such project.", NOT_FOUND),
+        },
     )
     def partial_update(self, request, pk: int):
         changes = validated(ProjectSerializer, request.data, partial=True)
@@ -158,7 +172,8 @@ class ProjectViewSet(viewsets.ViewSet):
         return Response(ProjectSerializer(project).data)
 
     @extend_schema(
-        parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such project.")}
+        parameters=[ID_PARAMETER],
+        responses={204: None, 404: problem("No such project.", NOT_FOUND)},
     )
     def destroy(self, request, pk: int):
         services.project_delete(user=request.user, project_id=pk)
@@ -191,14 +206,19 @@ class TaskViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=TaskSerializer,
-        responses={201: TaskSerializer, 400: invalid(), 404: problem("No such project.")},
+        responses={
+            201: TaskSerializer,
+            400: invalid(),
+            404: problem("No such project.", NOT_FOUND),
+        },
     )
     def create(self, request):
         task = services.task_create(user=request.user, **validated(TaskSerializer, request.data))
         return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[ID_PARAMETER], responses={200: TaskSerializer, 404: problem("No such task.")}
+        parameters=[ID_PARAMETER],
+        responses={200: TaskSerializer, 404: problem("No such task.", NOT_FOUND)},
     )
     def retrieve(self, request, pk: int):
         task = selectors.task_get(user=request.user, task_id=pk)
@@ -207,14 +227,20 @@ class TaskViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[ID_PARAMETER],
         request=TaskSerializer,
-        responses={200: TaskSerializer, 400: invalid(), 404: problem("No such task or project.")},
+        responses={
+            200: TaskSerializer,
+            400: invalid(),
+            404: problem("No such task or project.", NOT_FOUND),
+        },
     )
     def partial_update(self, request, pk: int):
         changes = validated(TaskSerializer, request.data, partial=True)
         task = services.task_update(user=request.user, task_id=pk, **changes)
         return Response(self._task_data(request, [task])[0])
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.")})
+    @extend_schema(
+        parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.", NOT_FOUND)}
+    )
     def destroy(self, request, pk: int):
         services.task_delete(user=request.user, task_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -222,8 +248,15 @@ class TaskViewSet(viewsets.ViewSet):
 
 # --- Sessions ----------------------------------------------------------------------
 
-SESSION_NOT_FOUND = problem("No such session (`not_found`).")
-TRANSITION_CONFLICT = problem("The state does not allow this action (`invalid_transition`).")
+SESSION_NOT_FOUND = problem("No such session (`not_found`).", NOT_FOUND)
+TRANSITION_CONFLICT = problem(
+    "The state does not allow this action (`invalid_transition`, with the session).",
+    INVALID_TRANSITION,
+)
+ACTIVE_SESSION_CONFLICT = problem(
+    "Another session is active (`active_session_exists`, with it as `active_session`).",
+    ACTIVE_SESSION_EXISTS,
+)
 
 
 def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -297,8 +330,8 @@ class SessionViewSet(viewsets.ViewSet):
         responses={
             201: SessionSerializer,
             400: invalid(),
-            404: problem("No such task."),
-            409: problem("Another session is active (`active_session_exists`)."),
+            404: problem("No such task.", NOT_FOUND),
+            409: ACTIVE_SESSION_CONFLICT,
         },
         summary="Create a session (running unless start is false)",
     )
@@ -326,7 +359,10 @@ class SessionViewSet(viewsets.ViewSet):
             200: SessionSerializer,
             400: invalid(),
             404: SESSION_NOT_FOUND,
-            412: problem("The version differs from If-Match (`version_mismatch`)."),
+            412: problem(
+                "The version differs from If-Match (`version_mismatch`, with the session).",
+                VERSION_MISMATCH,
+            ),
         },
     )
     def partial_update(self, request, pk: int):
@@ -398,7 +434,17 @@ class SessionViewSet(viewsets.ViewSet):
     @extend_schema(
         request=None,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
-        responses={201: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
+        responses={
+            201: SessionSerializer,
+            404: SESSION_NOT_FOUND,
+            # active_session_exists: another session began as this one ended (a race).
+            409: problem(
+                "The session has ended already (`invalid_transition`), or another session "
+                "became active meanwhile (`active_session_exists`).",
+                INVALID_TRANSITION,
+                ACTIVE_SESSION_EXISTS,
+            ),
+        },
         summary="End as interrupted and answer a fresh paused session like it",
     )
     @action(detail=True, methods=["post"])
@@ -413,8 +459,11 @@ class SessionViewSet(viewsets.ViewSet):
         responses={
             201: SessionSerializer,
             400: invalid(),
-            404: problem("No such task."),
-            409: problem("Overlaps another session (`overlap`)."),
+            404: problem("No such task.", NOT_FOUND),
+            409: problem(
+                "Overlaps another session (`overlap`, with its id as `overlapping_session`).",
+                OVERLAP,
+            ),
         },
         summary="Record past time as a finished manual session",
     )
