@@ -9,6 +9,7 @@ carrying a member that its schema does not list fails. A documented status that 
 here provokes fails too, unless UNPROVOKED says why it cannot be.
 """
 
+import copy
 import json
 import string
 from collections.abc import Callable
@@ -64,19 +65,22 @@ def body_of(response) -> bytes:
     return response.content
 
 
-def schema_errors(schema: dict, instance: object) -> list[str]:
-    # A oneOf of problem shapes: the shape its `code` names, whose errors say what is wrong
-    # (the oneOf's say only that no shape fits).
+def schema_errors(schema: dict, instance: object, document: dict = SCHEMA) -> list[str]:
+    """What is wrong with `instance` by `schema`, a schema of the OpenAPI `document`."""
+
+    def errors(schema: dict) -> list[str]:
+        validator = jsonschema_rs.Draft202012Validator(
+            json_schema(document, schema), validate_formats=True
+        )
+        return [f"at {list(e.instance_path)}: {e.message}" for e in validator.iter_errors(instance)]
+
+    found = errors(schema)
+    # A oneOf of problem shapes says only that no shape fits: the shape its `code` names
+    # says what is wrong.
     mapping = schema.get("discriminator", {}).get("mapping", {})
-    if isinstance(instance, dict) and instance.get("code") in mapping:
-        schema = {"$ref": mapping[instance["code"]]}
-    validator = jsonschema_rs.Draft202012Validator(
-        json_schema(SCHEMA, schema), validate_formats=True
-    )
-    return [
-        f"at {list(error.instance_path)}: {error.message}"
-        for error in validator.iter_errors(instance)
-    ]
+    if found and isinstance(instance, dict) and instance.get("code") in mapping:
+        found = errors({"$ref": mapping[instance["code"]]}) or found
+    return found
 
 
 def assert_documented(response, method: str, path: str) -> None:
@@ -768,3 +772,58 @@ def test_the_answer_is_the_documented_one(answer, world):
 
     assert response.status_code == answer.status, body_of(response)
     assert_documented(response, answer.method, answer.path)
+
+
+# --- The check has teeth ----------------------------------------------------------------
+
+
+def without_member(component: str, member: str) -> dict:
+    document = copy.deepcopy(SCHEMA)
+    schema = document["components"]["schemas"][component]
+    del schema["properties"][member]
+    schema["required"] = [name for name in schema.get("required", []) if name != member]
+    return document
+
+
+def test_an_error_member_the_schema_stops_listing_fails_the_check(world):
+    w = world
+    w.session(start=False)
+    body = w.client.post(API + "/sessions/", {}).json()
+    documented = SCHEMA["paths"][API + "/sessions/"]["post"]["responses"]["409"]
+    schema = documented["content"]["application/problem+json"]["schema"]
+    assert schema_errors(schema, body) == []
+
+    errors = schema_errors(
+        schema, body, without_member("ActiveSessionExistsProblem", "active_session")
+    )
+
+    assert len(errors) == 1 and "'active_session' was unexpected" in errors[0], errors
+
+
+def test_a_success_member_the_schema_stops_listing_fails_the_check(world):
+    body = world.client.get(world.url(API + "/sessions/{id}/")).json()
+    schema = {"$ref": "#/components/schemas/Session"}
+    assert schema_errors(schema, body) == []
+
+    errors = schema_errors(schema, body, without_member("Session", "server_time"))
+
+    assert len(errors) == 1 and "'server_time' was unexpected" in errors[0], errors
+
+
+def test_answers_are_closed_and_requests_open():
+    components = SCHEMA["components"]["schemas"]
+    # answers: a member not listed is an error
+    assert components["Session"]["additionalProperties"] is False
+    assert components["ActiveSessionExistsProblem"]["additionalProperties"] is False
+    # a request may carry members the API ignores, and the fuzzer sends some
+    assert "additionalProperties" not in components["SessionCreateInputRequest"]
+    # a map keeps its own value schema
+    assert components["FieldErrors"]["additionalProperties"] != False  # noqa: E712
+
+
+def test_nullable_becomes_null_among_the_types():
+    schema = {"$ref": "#/components/schemas/Session"}
+    session = {"ended_at": None}
+    errors = schema_errors(schema, session)
+    assert not [error for error in errors if "ended_at" in error], errors
+    assert [error for error in schema_errors(schema, {"ended_at": 5}) if "ended_at" in error]
