@@ -226,6 +226,18 @@ RATE_LIMIT_HEADERS = {
     "RateLimit-Remaining": "Requests left in the window.",
     "RateLimit-Reset": "Seconds until the window ends.",
 }
+# A session answer carries its version (sessions_app's session_response), for If-Match.
+SESSION_ETAG = {
+    "schema": {"type": "string", "pattern": r'^"\d+"$'},
+    "description": 'The session\'s version, quoted: send it back as If-Match ("3").',
+    "required": True,
+}
+# An answer repeated for a retry with the same Idempotency-Key.
+IDEMPOTENT_REPLAYED = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present when this is the first answer to this Idempotency-Key, repeated.",
+    "required": False,
+}
 ERROR_HEADERS = {
     "429": {
         "Retry-After": RETRY_AFTER,
@@ -317,6 +329,26 @@ def _merged_error(response: dict | None, common: tuple[str, list[ProblemShape]] 
     }
 
 
+def _document_headers(method: str, operation: dict) -> None:
+    """The headers an operation's answers carry beside those of its errors."""
+    names = {parameter["name"] for parameter in operation.get("parameters", [])}
+    for status, response in operation["responses"].items():
+        headers = dict(response.get("headers", {}))  # ERROR_HEADERS' dicts are shared
+        success = int(status) < 300
+        media = response.get("content", {}).get("application/json", {})
+        if success and media.get("schema") == SESSION:
+            headers["ETag"] = SESSION_ETAG
+        if success and method in WRITE_METHODS:
+            for name, text in RATE_LIMIT_HEADERS.items():
+                headers.setdefault(
+                    name, _header(f"{text} Sent while rate limits are on.", required=False)
+                )
+        if "Idempotency-Key" in names:
+            headers["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+        if headers:
+            response["headers"] = headers
+
+
 def document_problem_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: one way to document errors for every operation.
 
@@ -325,8 +357,9 @@ def document_problem_responses(result, generator, request, public):
     and this adds the ones that come from the framework around it: 400 for parameters and
     bodies, 401 (and 403 for a cookie without CSRF token) for authenticated operations,
     404 for path parameters and cursors, 413 and 415 for bodies, 409/422 for
-    Idempotency-Key, 429 for writes, 500 and 503 everywhere, with the headers they carry.
-    It also adds the problem shapes to the schema's components.
+    Idempotency-Key, 429 for writes, 500 and 503 everywhere, with the headers they carry;
+    and the headers of the other answers: a session's ETag, the RateLimit headers of a
+    write, Idempotent-Replayed. It also adds the problem shapes to the components.
     """
     used: set[str] = set()
     for path_item in result.get("paths", {}).values():
@@ -345,6 +378,7 @@ def document_problem_responses(result, generator, request, public):
                     for shape in _shapes_of(response["content"][PROBLEM_CONTENT_TYPE]["schema"])
                 }
             operation["responses"] = dict(sorted(responses.items()))
+            _document_headers(method, operation)
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas[FIELD_ERRORS_COMPONENT] = FIELD_ERRORS_SCHEMA
     for name in sorted(used):

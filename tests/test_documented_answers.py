@@ -374,6 +374,23 @@ def _(w):
     return response
 
 
+@case("post", "/sessions/", 201, "replayed for its Idempotency-Key")
+def _(w):
+    first = w.client.post(API + "/sessions/", {}, HTTP_IDEMPOTENCY_KEY="once")
+    response = w.client.post(API + "/sessions/", {}, HTTP_IDEMPOTENCY_KEY="once")
+    assert response["Idempotent-Replayed"] == "true"
+    assert response["ETag"] == first["ETag"]
+    return response
+
+
+@case("post", "/projects/", 201, "with rate limits on")
+def _(w):
+    w.rate_limits()  # the production defaults
+    response = w.client.post(API + "/projects/", {"name": "Thesis"})
+    assert response["RateLimit-Remaining"] == str(int(response["RateLimit-Limit"]) - 1)
+    return response
+
+
 @case("get", "/sessions/{id}/", 200)
 def _(w):
     return w.client.get(w.url(API + "/sessions/{id}/"))

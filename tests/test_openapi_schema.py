@@ -113,3 +113,18 @@ def test_every_problem_shape_in_use_is_a_component(schema):
             for ref in body.get("oneOf", [body]):
                 name = ref["$ref"].rsplit("/", 1)[1]
                 assert components[name] == PROBLEM_SHAPES[name].schema(), (method, path)
+
+
+def test_answers_document_the_headers_they_carry(schema):
+    for path, method, operation in operations(schema):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            assert ("Idempotent-Replayed" in headers) == ("Idempotency-Key" in names), (
+                method,
+                path,
+                status,
+            )
+            media = response.get("content", {}).get("application/json", {})
+            if media.get("schema") == {"$ref": "#/components/schemas/Session"}:
+                assert headers["ETag"]["required"] is True, (method, path, status)
