@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.emails import normalize_email
 from accounts.models import TimerSettings, User
 from pomodoro.admin_readonly import ReadOnlyAdminMixin
+from pomodoro.emails import normalize_email
 
 
 class TimerSettingsInline(admin.StackedInline):

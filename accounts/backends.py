@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.emails import normalize_email
+from pomodoro.emails import normalize_email
 
 
 class EmailBackend(ModelBackend):

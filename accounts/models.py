@@ -28,11 +28,13 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **fields):
+        # accounts.services imports these models: imported at call time, not at the top.
         from accounts.services import user_create
 
         return user_create(email=email, password=password, **fields)
 
     def create_superuser(self, email, password=None, **fields):
+        # accounts.services imports these models: imported at call time, not at the top.
         from accounts.services import user_create
 
         return user_create(

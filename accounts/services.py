@@ -11,13 +11,14 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.emails import normalize_email
 from accounts.models import TimerSettings, User
+from accounts.serializers import ProfileSerializer, TimerSettingsSerializer
 from accounts.tokens import token_is_current, token_pair_for
-from pomodoro.events import publish_on_commit, user_group
+from events.log import event_record
+from events.publish import publish_on_commit, user_group
+from pomodoro.emails import normalize_email
 from pomodoro.exceptions import InvalidCredentials, TokenNotValid
 from pomodoro.throttling import login_attempt_admit, login_failure_note, login_failures_clear
-from sessions_app.services import event_record
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -162,14 +163,10 @@ def auth_logout(*, refresh: str) -> None:
 
 
 def profile_data(user: User) -> dict:
-    from accounts.serializers import ProfileSerializer
-
     return ProfileSerializer(user).data
 
 
 def settings_data(timer_settings: TimerSettings) -> dict:
-    from accounts.serializers import TimerSettingsSerializer
-
     return TimerSettingsSerializer(timer_settings).data
 
 

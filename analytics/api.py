@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors, services
+from analytics import selectors
 from analytics.serializers import (
     HeatmapInput,
     HeatmapSerializer,
@@ -55,11 +55,8 @@ class StreakView(APIView):
         summary="Current and longest streak of days with a completed focus session, and badges",
     )
     def get(self, request):
-        # Badges are awarded when sessions end; this catches up on anything else (the
-        # passing of time, settings changed since). Both read the same history, read once.
         now = timezone.now()
         records = selectors.focus_records(user=request.user, now=now)
-        services.badges_award(user=request.user, records=records, now=now)
         streak = selectors.streak_summary(user=request.user, records=records, now=now)
         return Response(StreakSerializer(streak).data)
 

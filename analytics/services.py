@@ -1,11 +1,14 @@
 """Analytics writes: awarding badges. Each badge is earned once, with one `badge.earned`
 event in the same transaction.
 
-Two ways in: `badges_award_after_focus`, called by the session transitions in the
-transaction where a focus session completes (so `badge.earned` goes out live), which
-looks only at what that completion can have changed, in a fixed number of queries;
-and `badges_award`, the backstop run when the streak is read, which evaluates all
-history. Both award a badge at most once (the unique constraint, in a savepoint)."""
+Badges are awarded when earned, in the transaction of the change that earned them, by
+`badges_on_event`, a reaction to the session and settings events (events.registry):
+`badges_award_after_focus` when focus time ends (a completion, a stop, a manual entry),
+which looks only at what that can have changed, in a fixed number of queries; and
+`badges_award`, which evaluates all history, when the timer settings change (a daily
+goal or a cycle length can make a past week or day earn a badge). Reading the streak
+awards nothing. Both award a badge at most once (the unique constraint, in a
+savepoint), and a badge is never taken back."""
 
 import bisect
 import datetime
@@ -27,6 +30,8 @@ from analytics.selectors import (
     micros,
     running_spans,
 )
+from events.log import event_record
+from events.registry import Recorded
 from pomodoro.timefmt import isoformat_utc
 from sessions_app.models import Session
 
@@ -117,9 +122,9 @@ def badges_award(
 ) -> list[Badge]:
     """Awards every badge the user's history has earned and they do not hold yet, each
     with a `badge.earned` event. `goal_week` is looked for in the week containing `at`
-    (default now). The backstop of `badges_award_after_focus`, run on every read of the
-    streak: it catches what no completion brought (the passing of time, a change of
-    settings, history from before badges were awarded at completion). Reads all focus
+    (default now). Run when the timer settings change, which can make past time earn a
+    badge that no completion brought; also the way to award history recorded before
+    badges were (`manage.py badges_award`). Reads all focus
     sessions of the user (one query, none if given as `records`, `focus_records` at
     `now`) unless every badge is held. Idempotent and safe to run concurrently (see
     `_award`). Badges are never taken back."""
@@ -134,6 +139,32 @@ def badges_award(
     # With nothing completed there is no cycle to look for (nor settings to read for it).
     candidates.update(_settings_badges(user, held, records if completed else None, at or now, now))
     return _award(user, candidates, held)
+
+
+# The events after which a badge may have been earned.
+BADGE_EVENT_TYPES = frozenset(
+    {"session.stopped", "session.completed", "session.logged", "settings.updated"}
+)
+
+
+def badges_on_event(recorded: Recorded) -> None:
+    """Awards what the recorded change earned, in its transaction (events.registry)."""
+    if recorded.event.type == "settings.updated":
+        badges_award(user=recorded.user, now=recorded.event.at)
+        return
+    session, now = recorded.subject, recorded.event.at
+    if session.kind == Session.Kind.FOCUS and session.state == Session.State.COMPLETED:
+        badges_award_after_focus(user=recorded.user, session=session, now=now)
+    elif session.kind in Session.FOCUS_KINDS and session.state in Session.ENDED_STATES:
+        # Focus time that is not a completed pomodoro (a stopwatch, an interrupted focus
+        # session) can only bring the week's daily goals closer.
+        held = set(Badge.objects.filter(user=recorded.user).values_list("code", flat=True))
+        if Code.GOAL_WEEK not in held:
+            _award(
+                recorded.user,
+                _settings_badges(recorded.user, held, None, session.ended_at, now),
+                held,
+            )
 
 
 def badges_award_after_focus(
@@ -296,8 +327,6 @@ def _award(user: User, candidates: dict[str, datetime.datetime], held: set[str])
     transaction takes it), then the badge, in one savepoint: a badge a concurrent
     transaction awarded first breaks the unique constraint and rolls back both, so each
     badge has one event and `seq` keeps no gap."""
-    from sessions_app.services import event_record
-
     awarded = []
     for code, earned_at in sorted(candidates.items(), key=lambda item: (item[1], item[0])):
         if code in held:

@@ -4,7 +4,7 @@ The fan-out part drives 40 actions a second, far below what publishing costs, so
 delivered events per second say nothing about the publishing limit. This part
 measures that limit directly, on the path every event takes after its commit:
 
-- `through_publisher`: `pomodoro.events.publish_on_commit` (outside a transaction, so
+- `through_publisher`: `events.publish.publish_on_commit` (outside a transaction, so
   at once) for `--count` events, handed to the process's publisher thread, which sends
   them one after another with `group_send` on one Redis connection (what a gunicorn
   worker does after each commit). Timed until the last was sent.
@@ -47,7 +47,7 @@ from channels.layers import get_channel_layer  # noqa: E402
 from django.conf import settings  # noqa: E402
 from prometheus_client import REGISTRY  # noqa: E402
 
-from pomodoro import events  # noqa: E402
+from events import publish as events  # noqa: E402
 from sessions_app.models import Event  # noqa: E402
 
 # Group ids far above any user's, so that no open socket of a running server hears them.

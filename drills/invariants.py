@@ -54,25 +54,25 @@ CHECKS: dict[str, str] = {
     """,
     "each user's event seqs are 1..N with no gap or duplicate": """
         SELECT user_id, min(seq), max(seq), count(*), count(DISTINCT seq)
-        FROM sessions_app_event GROUP BY user_id
+        FROM events_event GROUP BY user_id
         HAVING min(seq) <> 1 OR max(seq) <> count(*) OR count(DISTINCT seq) <> count(*)
     """,
     "each user's event stream counter equals the last seq in the log": """
         SELECT coalesce(e.user_id, t.user_id), e.last, t.last_seq
-        FROM (SELECT user_id, max(seq) AS last FROM sessions_app_event GROUP BY user_id) e
-        FULL JOIN sessions_app_eventstream t ON t.user_id = e.user_id
+        FROM (SELECT user_id, max(seq) AS last FROM events_event GROUP BY user_id) e
+        FULL JOIN events_eventstream t ON t.user_id = e.user_id
         WHERE e.last IS DISTINCT FROM t.last_seq AND NOT (e.last IS NULL AND t.last_seq = 0)
     """,
     "each session version was announced by exactly one event": """
         SELECT data->'session'->>'id', data->'session'->>'version', count(*)
-        FROM sessions_app_event
+        FROM events_event
         WHERE type LIKE 'session.%%' AND type <> 'session.deleted'
         GROUP BY 1, 2 HAVING count(*) > 1
     """,
     "a session's current version is the last one its events announced": """
         SELECT s.id, s.version, max((e.data->'session'->>'version')::int)
         FROM sessions_app_session s
-        JOIN sessions_app_event e ON e.user_id = s.user_id AND e.type LIKE 'session.%%'
+        JOIN events_event e ON e.user_id = s.user_id AND e.type LIKE 'session.%%'
              AND (e.data->'session'->>'id')::bigint = s.id
         GROUP BY s.id, s.version
         HAVING max((e.data->'session'->>'version')::int) <> s.version
@@ -80,13 +80,13 @@ CHECKS: dict[str, str] = {
     "every session was announced by an event": """
         SELECT s.id FROM sessions_app_session s
         WHERE NOT EXISTS (
-            SELECT 1 FROM sessions_app_event e
+            SELECT 1 FROM events_event e
             WHERE e.user_id = s.user_id AND e.type LIKE 'session.%%'
               AND ((e.data->'session'->>'id')::bigint = s.id
                    OR (e.data->'new_session'->>'id')::bigint = s.id))
     """,
     "exactly one session.completed event per completed-by-time session": """
-        SELECT (data->'session'->>'id')::bigint, count(*) FROM sessions_app_event
+        SELECT (data->'session'->>'id')::bigint, count(*) FROM events_event
         WHERE type = 'session.completed' GROUP BY 1 HAVING count(*) > 1
     """,
 }

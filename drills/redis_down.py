@@ -134,7 +134,7 @@ async def drill_body(drill: Drill, rest_port: int, ws_port: int) -> None:
     database = drill.pg.connect()
 
     def log_last_seq() -> int:
-        row = database.execute("SELECT max(seq) FROM sessions_app_event").fetchone()
+        row = database.execute("SELECT max(seq) FROM events_event").fetchone()
         return row[0] or 0
 
     headers = {"Authorization": f"Bearer {token}"}

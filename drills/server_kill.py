@@ -176,7 +176,7 @@ def run() -> bool:
 
         announced = set()
         for session, new_session in database.execute(
-            "SELECT data->'session', data->'new_session' FROM sessions_app_event"
+            "SELECT data->'session', data->'new_session' FROM events_event"
             " WHERE type LIKE 'session.%'"
         ):
             for announced_session in (session, new_session):
@@ -202,15 +202,14 @@ def run() -> bool:
         unheard = sorted(in_database - heard_of)
         drill.check(not unheard, f"every session in the database was answered ({unheard[:5]})")
         drill.figures["sessions"] = len(in_database)
-        drill.figures["events"] = database.execute(
-            "SELECT count(*) FROM sessions_app_event"
-        ).fetchone()[0]
+        drill.figures["events"] = database.execute("SELECT count(*) FROM events_event").fetchone()[
+            0
+        ]
 
         records = {
             key: (state, status, body)
             for key, state, status, body in database.execute(
-                "SELECT key, state, response_status, response_body"
-                " FROM sessions_app_idempotencyrecord"
+                "SELECT key, state, response_status, response_body FROM pomodoro_idempotencyrecord"
             )
         }
         in_progress = [key for key, (state, _, _) in records.items() if state != "done"]

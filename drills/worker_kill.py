@@ -31,7 +31,8 @@ def seed_due_sessions(count: int, *, now: datetime.datetime, prefix: str = "dril
     """`count` users, each with one running focus session already due and its
     session.started event (seq 1). Answers the session ids. Needs Django set up."""
     from accounts.models import TimerSettings, User
-    from sessions_app.models import Event, EventStream, Session, SessionSegment
+    from events.models import Event, EventStream
+    from sessions_app.models import Session, SessionSegment
     from sessions_app.services import session_data
 
     rng = random.Random(7)
@@ -163,10 +164,10 @@ def run() -> bool:
         rows = database.execute(
             """
             SELECT s.id, s.state, s.ended_at, s.closed_running_time,
-                   (SELECT count(*) FROM sessions_app_event e WHERE e.user_id = s.user_id
+                   (SELECT count(*) FROM events_event e WHERE e.user_id = s.user_id
                       AND e.type = 'session.completed'
                       AND (e.data->'session'->>'id')::bigint = s.id),
-                   (SELECT min(e.at) FROM sessions_app_event e WHERE e.user_id = s.user_id
+                   (SELECT min(e.at) FROM events_event e WHERE e.user_id = s.user_id
                       AND e.type = 'session.completed'),
                    (SELECT count(*) FROM sessions_app_session f WHERE f.user_id = s.user_id
                       AND f.id <> s.id),

@@ -12,12 +12,12 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: the consumers use the ORM.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from pomodoro.body_limit import RequestBodyLimit  # noqa: E402
-from sessions_app.realtime_auth import (  # noqa: E402
+from events.realtime_auth import (  # noqa: E402
     NativeOrAllowedOriginValidator,
     TicketAuthMiddleware,
 )
-from sessions_app.routing import websocket_urlpatterns  # noqa: E402
+from events.routing import websocket_urlpatterns  # noqa: E402
+from pomodoro.body_limit import RequestBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -21,10 +21,8 @@ import os
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, connection
-from django.db.models import Count, Min
+from django.db import connection
 from django.http import HttpResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -104,52 +102,6 @@ class RequestMetricsMiddleware:
         return response
 
 
-class DatabaseStateCollector:
-    """Gauges read from the database at scrape time. Counting in each process instead
-    would drift: sessions are completed by the worker, by reads, by the admin, and a
-    process that dies takes its count with it."""
-
-    def describe(self):
-        # Without it, registering would call collect() and query the database at import.
-        return []
-
-    def collect(self):
-        from sessions_app.models import Session
-
-        now = timezone.now()
-        live = Session.objects.filter(deleted_at__isnull=True)
-        try:
-            # Both use partial indexes: the active sessions' unique index (at most one
-            # row per user) and session_due (running sessions by target_end_at).
-            counts = dict(
-                live.filter(state__in=Session.ACTIVE_STATES)
-                .values_list("state")
-                .annotate(sessions=Count("pk"))
-                .order_by()
-            )
-            oldest_due = live.filter(state=Session.State.RUNNING, target_end_at__lte=now).aggregate(
-                oldest=Min("target_end_at")
-            )["oldest"]
-        except DatabaseError:
-            # The scrape still answers the process's own series; /readyz and the
-            # readiness failures counter say that the database is down.
-            logger.warning("metrics: database state unreadable", exc_info=True)
-            return
-        active = GaugeMetricFamily(
-            "pomodoro_active_sessions", "Running or paused sessions.", labels=["state"]
-        )
-        for state in Session.ACTIVE_STATES:
-            active.add_metric([state], counts.get(state, 0))
-        yield active
-        overdue = GaugeMetricFamily(
-            "pomodoro_oldest_overdue_session_seconds",
-            "How long the oldest running session past its target_end_at has waited for "
-            "the timer worker (0: none). Grows while the worker is stuck or down.",
-        )
-        overdue.add_metric([], (now - oldest_due).total_seconds() if oldest_due else 0.0)
-        yield overdue
-
-
 class DatabasePoolCollector:
     """This process's PostgreSQL connection pool (psycopg_pool), when one is configured."""
 
@@ -190,7 +142,6 @@ class DatabasePoolCollector:
 # Not in the default REGISTRY: the timer worker serves that one (--metrics-port), and
 # these describe the whole deployment or the web process, not the worker.
 SCRAPE_TIME_STATE = CollectorRegistry(auto_describe=False)
-SCRAPE_TIME_STATE.register(DatabaseStateCollector())
 SCRAPE_TIME_STATE.register(DatabasePoolCollector())
 
 

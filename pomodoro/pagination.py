@@ -1,5 +1,6 @@
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 
 
 class StableCursorPagination(CursorPagination):
@@ -26,8 +27,6 @@ class StableCursorPagination(CursorPagination):
         return min(int(text), self.max_page_size)
 
     def get_paginated_response(self, data):
-        from rest_framework.response import Response
-
         return Response(
             {"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()}
         )

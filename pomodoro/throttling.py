@@ -35,8 +35,8 @@ from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 
-from accounts.emails import normalize_email
 from pomodoro.client_address import client_ip
+from pomodoro.emails import normalize_email
 from pomodoro.exceptions import LoginLockedOut
 
 logger = logging.getLogger("pomodoro.throttling")

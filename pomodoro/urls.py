@@ -12,6 +12,7 @@ from pomodoro.errors import api_not_found
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("sessions_app.urls")),
+    path("", include("events.urls")),
     path("", include("analytics.urls")),
     path("", include("teams.urls")),
 ]

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from pomodoro.admin_readonly import ReadOnlyAdminMixin
 from sessions_app import services
-from sessions_app.models import Event, Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Task
 
 
 @admin.register(Project)
@@ -70,12 +70,3 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "started_at"
     actions = [end_sessions]
     inlines = [SegmentInline]
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "seq", "type", "at"]
-    list_filter = ["type"]
-    search_fields = ["user__email"]
-    list_select_related = ["user"]
-    ordering = ["user", "-seq"]

@@ -1,24 +1,20 @@
 """HTTP endpoints of projects, tasks, sessions and events: validate, call, serialize."""
 
-import functools
 import re
 
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from pomodoro.converters import ObjectIdConverter
-from pomodoro.errors import PROBLEM_CONTENT_TYPE, problem_for_exception
+from pomodoro.idempotency import IDEMPOTENCY_HEADER, idempotent
 from pomodoro.pagination import cursor_paginator
 from pomodoro.schema import (
     ACTIVE_SESSION_EXISTS,
@@ -31,16 +27,11 @@ from pomodoro.schema import (
     paginated,
     problem,
 )
-from pomodoro.throttling import TicketIpThrottle, TicketUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
-from sessions_app import export, selectors, services
+from sessions_app import export, projects, selectors, services
 from sessions_app.serializers import (
-    EventFilterInput,
-    EventPageSerializer,
-    EventSerializer,
     NextStepSerializer,
     ProjectSerializer,
-    RealtimeTicketSerializer,
     SessionCreateInput,
     SessionExportInput,
     SessionExportRowSerializer,
@@ -50,74 +41,8 @@ from sessions_app.serializers import (
     SessionUpdateInput,
     TaskFilterInput,
     TaskSerializer,
+    session_representation,
 )
-
-# --- Idempotency-Key -------------------------------------------------------------
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 128},
-    OpenApiParameter.HEADER,
-    description=(
-        "Up to 128 characters. A retry with the same key within 24 hours answers the first "
-        "answer again and changes nothing."
-    ),
-)
-REPLAYED_HEADERS = ("ETag", "Location")
-
-
-def idempotent(view_method):
-    """Makes a POST honour the Idempotency-Key header.
-
-    The key is claimed (committed) before the work, so a concurrent retry answers 409
-    idempotency_in_progress. The answer is stored in the same transaction as the change
-    it describes; an error answer is stored after its rollback, so a retry gets it
-    again; an unexpected failure frees the key.
-    """
-
-    @functools.wraps(view_method)
-    def wrapper(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return view_method(self, request, *args, **kwargs)
-        if not 1 <= len(key) <= 128:
-            raise ValidationError({"Idempotency-Key": ["Must be 1 to 128 characters."]})
-        fingerprint = services.request_fingerprint(
-            method=request.method, path=request.path, body=request.data
-        )
-        claim = services.idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)
-        if claim.replay is not None:
-            replay = claim.replay
-            response = Response(replay.response_body, status=replay.response_status)
-            for name, value in replay.response_headers.items():
-                response[name] = value
-            if replay.response_status >= 400:
-                response.content_type = PROBLEM_CONTENT_TYPE
-            response["Idempotent-Replayed"] = "true"
-            return response
-        try:
-            with transaction.atomic():
-                response = view_method(self, request, *args, **kwargs)
-                headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
-                services.idempotency_complete(
-                    record=claim.record,
-                    status=response.status_code,
-                    body=response.data,
-                    headers=headers,
-                )
-            return response
-        except APIException as error:
-            body, headers = problem_for_exception(error)
-            services.idempotency_complete(
-                record=claim.record, status=body["status"], body=body, headers=headers
-            )
-            raise
-        except BaseException:
-            services.idempotency_release(record=claim.record)
-            raise
-
-    return wrapper
-
 
 # --- Projects and tasks ------------------------------------------------------------
 
@@ -143,7 +68,7 @@ class ProjectViewSet(viewsets.ViewSet):
 
     @extend_schema(request=ProjectSerializer, responses={201: ProjectSerializer, 400: invalid()})
     def create(self, request):
-        project = services.project_create(
+        project = projects.project_create(
             user=request.user, **validated(ProjectSerializer, request.data)
         )
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
@@ -168,7 +93,7 @@ class ProjectViewSet(viewsets.ViewSet):
     )
     def partial_update(self, request, pk: int):
         changes = validated(ProjectSerializer, request.data, partial=True)
-        project = services.project_update(user=request.user, project_id=pk, **changes)
+        project = projects.project_update(user=request.user, project_id=pk, **changes)
         return Response(ProjectSerializer(project).data)
 
     @extend_schema(
@@ -176,7 +101,7 @@ class ProjectViewSet(viewsets.ViewSet):
         responses={204: None, 404: problem("No such project.", NOT_FOUND)},
     )
     def destroy(self, request, pk: int):
-        services.project_delete(user=request.user, project_id=pk)
+        projects.project_delete(user=request.user, project_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -213,7 +138,7 @@ class TaskViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request):
-        task = services.task_create(user=request.user, **validated(TaskSerializer, request.data))
+        task = projects.task_create(user=request.user, **validated(TaskSerializer, request.data))
         return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -235,14 +160,14 @@ class TaskViewSet(viewsets.ViewSet):
     )
     def partial_update(self, request, pk: int):
         changes = validated(TaskSerializer, request.data, partial=True)
-        task = services.task_update(user=request.user, task_id=pk, **changes)
+        task = projects.task_update(user=request.user, task_id=pk, **changes)
         return Response(self._task_data(request, [task])[0])
 
     @extend_schema(
         parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.", NOT_FOUND)}
     )
     def destroy(self, request, pk: int):
-        services.task_delete(user=request.user, task_id=pk)
+        projects.task_delete(user=request.user, task_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -260,8 +185,10 @@ ACTIVE_SESSION_CONFLICT = problem(
 
 
 def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
-    response = Response(SessionSerializer(session).data, status=status_code)
-    response["ETag"] = f'"{session.version}"'
+    body = session_representation(session, now=timezone.now())
+    # The version shown, as of server_time (Session.as_of), not necessarily the row's.
+    response = Response(body, status=status_code)
+    response["ETag"] = f'"{body["version"]}"'
     return response
 
 
@@ -313,7 +240,6 @@ class SessionViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         filters = validated(SessionFilterInput, request.query_params)
-        services.session_settle_due(user=request.user)
         start, end = filters.pop("from", None), filters.pop("to", None)
         if "period" in filters:
             start, end = selectors.period_range(
@@ -346,7 +272,6 @@ class SessionViewSet(viewsets.ViewSet):
         parameters=[ID_PARAMETER], responses={200: SessionSerializer, 404: SESSION_NOT_FOUND}
     )
     def retrieve(self, request, pk: int):
-        services.session_settle_due(user=request.user)
         return session_response(selectors.session_get(user=request.user, session_id=pk))
 
     @extend_schema(
@@ -389,7 +314,6 @@ class SessionViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["get"])
     def active(self, request):
-        services.session_settle_due(user=request.user)
         session = selectors.session_active(user=request.user)
         if session is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -478,7 +402,6 @@ class SessionViewSet(viewsets.ViewSet):
     @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
     @action(detail=False, methods=["get"], url_path="next")
     def next_step(self, request):
-        services.session_settle_due(user=request.user)
         step = selectors.cycle_next(user=request.user)
         return Response(NextStepSerializer(step).data)
 
@@ -530,7 +453,6 @@ class SessionViewSet(viewsets.ViewSet):
     def export_history(self, request):
         user = request.user
         params = validated(SessionExportInput, request.query_params, context={"user": user})
-        services.session_settle_due(user=user)
         start, end, file_format = params.get("from"), params.get("to"), params["format"]
         now = timezone.now()
         rows = selectors.session_export(user=user, start=start, end=end)
@@ -545,33 +467,3 @@ class SessionViewSet(viewsets.ViewSet):
             # Under ASGI a synchronous stream would be read whole before the first byte.
             asynchronous=isinstance(request._request, ASGIRequest),
         )
-
-
-class RealtimeTicketView(APIView):
-    throttle_classes = [WriteUserThrottle, TicketUserThrottle, TicketIpThrottle]
-
-    @extend_schema(
-        request=None,
-        responses={201: RealtimeTicketSerializer},
-        tags=["events"],
-        summary="A single-use ticket (valid 60 s) to open the events WebSocket",
-    )
-    def post(self, request):
-        ticket, expires_at = services.realtime_ticket_create(user=request.user)
-        body = RealtimeTicketSerializer({"ticket": ticket, "expires_at": expires_at}).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
-
-class EventListView(APIView):
-    @extend_schema(
-        parameters=[EventFilterInput],
-        responses={200: EventPageSerializer, 400: invalid()},
-        tags=["events"],
-        summary="Events after a seq, oldest first (at most 500 a call)",
-    )
-    def get(self, request):
-        after = validated(EventFilterInput, request.query_params)["after"]
-        events, last_seq = selectors.event_list(
-            user=request.user, after=after, limit=settings.EVENTS_PAGE_SIZE
-        )
-        return Response({"results": EventSerializer(events, many=True).data, "last_seq": last_seq})

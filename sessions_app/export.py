@@ -17,6 +17,7 @@ from django.http import StreamingHttpResponse
 
 from accounts import timeframes
 from pomodoro.timefmt import isoformat_utc
+from sessions_app.models import Session
 
 COLUMNS = (
     "id",
@@ -50,23 +51,24 @@ END_EXCLUSIVE = datetime.timedelta.resolution
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
-def running_seconds(row, now: datetime.datetime) -> int:
-    """Whole seconds of running time up to `now`, pauses excluded (`Session.elapsed`)."""
-    elapsed = row.closed_running_time
-    if row.running_since is not None:
-        elapsed += max(now - row.running_since, datetime.timedelta(0))
-    return int(elapsed.total_seconds())
-
-
 def export_record(row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> dict:
-    """One session as the export's columns, in order. A task whose project was deleted
-    reads as having none, as in the API."""
+    """One session as the export's columns, in order, as of `now` (Session.as_of: one
+    past its target is completed there). A task whose project was deleted reads as
+    having none, as in the API."""
     project_name = row.task__project__name if row.task__project__deleted_at is None else None
-    ended_at = row.ended_at
+    state, ended_at, running = row.state, row.ended_at, row.closed_running_time
+    if state == Session.State.RUNNING:  # at most one row: the model's rules, not a copy
+        shown = Session(
+            state=state,
+            target_end_at=row.target_end_at,
+            closed_running_time=row.closed_running_time,
+            running_since=row.running_since,
+        ).as_of(now)
+        state, ended_at, running = shown.state, shown.ended_at, shown.elapsed(now)
     return {
         "id": row.id,
         "kind": row.kind,
-        "state": row.state,
+        "state": state,
         "source": row.source,
         "name": row.name,
         "description": row.description,
@@ -77,7 +79,7 @@ def export_record(row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> di
         "ended_at_utc": isoformat_utc(ended_at) if ended_at else None,
         "started_at_local": row.started_at.astimezone(zone).isoformat(),
         "ended_at_local": ended_at.astimezone(zone).isoformat() if ended_at else None,
-        "duration_seconds": running_seconds(row, now),
+        "duration_seconds": int(running.total_seconds()),
         "planned_seconds": row.planned_seconds,
     }
 

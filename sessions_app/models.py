@@ -1,3 +1,4 @@
+import copy
 import datetime
 
 from django.conf import settings
@@ -5,8 +6,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.db.models.lookups import GreaterThan
-
-from pomodoro.timefmt import isoformat_utc
 
 MAX_PLANNED_SECONDS = 24 * 3600
 
@@ -70,6 +69,47 @@ class Task(models.Model):
         return self.title
 
 
+class SessionQuerySet(models.QuerySet):
+    """Sessions as they stand at a moment. A running session whose planned length is
+    reached is completed at its `target_end_at`, whether or not the worker has written
+    it yet (`Session.as_of`); these filters and DUE_SQL are the one way every read, report,
+    board, metric and the worker itself select by that rule."""
+
+    def due(self, at: datetime.datetime) -> "SessionQuerySet":
+        """Running past the planned length at `at`: completed at target_end_at."""
+        return self.filter(due_q(at))
+
+    def active_at(self, at: datetime.datetime) -> "SessionQuerySet":
+        return self.filter(state__in=Session.ACTIVE_STATES).exclude(due_q(at))
+
+    def completed_at(self, at: datetime.datetime) -> "SessionQuerySet":
+        return self.filter(Q(state=Session.State.COMPLETED) | due_q(at))
+
+    def ended_or_due(self, at: datetime.datetime) -> "SessionQuerySet":
+        return self.filter(Q(state__in=Session.ENDED_STATES) | due_q(at))
+
+    def in_state_at(self, state: str, at: datetime.datetime) -> "SessionQuerySet":
+        """The sessions that a read at `at` shows in `state`."""
+        if state == Session.State.COMPLETED:
+            return self.completed_at(at)
+        if state == Session.State.RUNNING:
+            return self.filter(state=state).exclude(due_q(at))
+        return self.filter(state=state)
+
+
+def due_q(at: datetime.datetime) -> Q:
+    return Q(state="running", target_end_at__lte=at)
+
+
+# The same rule in SQL, for the reports written in SQL: the row's end as a read at
+# %(now)s sees it (NULL while it runs or is paused), given the session table's alias.
+def session_end_sql(alias: str) -> str:
+    return (
+        f"CASE WHEN {alias}.state = 'running' AND {alias}.target_end_at <= %(now)s "
+        f"THEN {alias}.target_end_at ELSE {alias}.ended_at END"
+    )
+
+
 class Session(models.Model):
     """One timed run. Running time is the sum of its segments; see sessions_app.services."""
 
@@ -120,6 +160,8 @@ class Session(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -206,6 +248,30 @@ class Session(models.Model):
             and (self.target_end_at <= at)
         )
 
+    def close_running(self, at: datetime.datetime) -> None:
+        """Ends the running stretch at `at` (the segment row is the services' to close)."""
+        self.closed_running_time += at - self.running_since
+        self.running_since = None
+        self.target_end_at = None
+
+    def end(self, *, at: datetime.datetime, state: str) -> None:
+        """Ends the session at `at` in `state`, in memory; the services save it."""
+        if self.state == self.State.RUNNING:
+            self.close_running(at)
+        self.state = state
+        self.ended_at = at
+
+    def as_of(self, at: datetime.datetime) -> "Session":
+        """The session as a read at `at` shows it: one past its target is completed at
+        its target_end_at, exactly as the worker (or the next write) records it, with
+        the version that write will give it. Unchanged otherwise (the same object)."""
+        if not self.is_due(at):
+            return self
+        shown = copy.copy(self)
+        shown.end(at=self.target_end_at, state=self.State.COMPLETED)
+        shown.version += 1
+        return shown
+
 
 # Reports find the segments overlapping a range by walking (user, started_at) from
 # SHORT_SEGMENT before it, and the few longer or open ones in their own small index
@@ -253,57 +319,3 @@ class SessionSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} to {self.ended_at or 'now'}"
-
-
-class EventStream(models.Model):
-    """The per-user counter that hands out gapless event sequence numbers."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    last_seq = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"events of user {self.user_id} up to {self.last_seq}"
-
-
-class Event(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    seq = models.PositiveBigIntegerField()
-    type = models.CharField(max_length=40)
-    at = models.DateTimeField()
-    data = models.JSONField(default=dict)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "seq"], name="event_user_seq")]
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.type}"
-
-    def as_message(self) -> dict:
-        return {"seq": self.seq, "type": self.type, "at": isoformat_utc(self.at), "data": self.data}
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a POST with an Idempotency-Key, kept for 24 hours."""
-
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress"
-        DONE = "done"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    fingerprint = models.CharField(max_length=64)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
-
-    def __str__(self) -> str:
-        return f"{self.key} ({self.state})"

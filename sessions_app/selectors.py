@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 
 from accounts import timeframes
 from accounts.models import TimerSettings, User
-from sessions_app.models import Event, EventStream, Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Task
 
 
 def project_list(*, user: User) -> QuerySet[Project]:
@@ -82,10 +82,13 @@ def session_get(*, user: User, session_id: int) -> Session:
     return session
 
 
-def session_active(*, user: User) -> Session | None:
-    return Session.objects.filter(
-        user=user, state__in=Session.ACTIVE_STATES, deleted_at__isnull=True
-    ).first()
+def session_active(*, user: User, now: datetime.datetime | None = None) -> Session | None:
+    """The session active at `now`: one past its target is not (it completed there)."""
+    return (
+        Session.objects.filter(user=user, deleted_at__isnull=True)
+        .active_at(now or timezone.now())
+        .first()
+    )
 
 
 def session_list(
@@ -96,9 +99,11 @@ def session_list(
     task: int | None = None,
     kind: str | None = None,
     state: str | None = None,
+    now: datetime.datetime | None = None,
 ) -> QuerySet[Session]:
     """The user's sessions, newest first. With a range, every session that overlaps
-    [start, end): a session from 23:30 to 00:30 is in both days' history."""
+    [start, end): a session from 23:30 to 00:30 is in both days' history. `state` is the
+    state a read at `now` shows (Session.as_of)."""
     sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
     if end is not None:
         sessions = sessions.filter(started_at__lt=end)
@@ -111,11 +116,12 @@ def session_list(
     if kind is not None:
         sessions = sessions.filter(kind=kind)
     if state is not None:
-        sessions = sessions.filter(state=state)
+        sessions = sessions.in_state_at(state, now or timezone.now())
     return sessions.order_by("-started_at", "-id")
 
 
 EXPORT_FIELDS = (
+    "target_end_at",
     "id",
     "kind",
     "state",
@@ -180,12 +186,11 @@ def cycle_next(
         started_at__gte=day_start,
         started_at__lt=day_end,
     ).exclude(kind=Session.Kind.STOPWATCH)
-    last = todays.order_by("-started_at", "-id").only("kind", "state").first()
+    last = todays.order_by("-started_at", "-id").only("kind", "state", "target_end_at").first()
+    last_active = last is not None and last.is_active and not last.is_due(now)
     if last is not None and last.kind == Session.Kind.FOCUS and last.state != "interrupted":
-        completed_focus = todays.filter(
-            kind=Session.Kind.FOCUS, state=Session.State.COMPLETED
-        ).count()
-        if last.is_active:
+        completed_focus = todays.filter(kind=Session.Kind.FOCUS).completed_at(now).count()
+        if last_active:
             completed_focus += 1  # the break comes after the focus now under way
         if completed_focus % timer_settings.long_break_every == 0:
             kind = Session.Kind.LONG_BREAK
@@ -194,10 +199,3 @@ def cycle_next(
     else:
         kind = Session.Kind.FOCUS
     return CycleStep(kind=kind, planned_seconds=timer_settings.planned_seconds_for(kind))
-
-
-def event_list(*, user: User, after: int, limit: int) -> tuple[list[Event], int]:
-    """Events with seq > after, oldest first, and the user's newest seq."""
-    events = list(Event.objects.filter(user=user, seq__gt=after).order_by("seq")[:limit])
-    last_seq = EventStream.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
-    return events, max(last_seq, events[-1].seq if events else 0)

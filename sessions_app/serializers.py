@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from accounts import timeframes
 from accounts.timeframes import PERIODS
-from sessions_app.models import MAX_PLANNED_SECONDS, Event, Project, Session, Task
+from pomodoro.timefmt import isoformat_utc
+from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Task
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -43,12 +44,8 @@ class TaskFilterInput(serializers.Serializer):
 
 
 class SessionSerializer(serializers.Serializer):
-    """The session object of the contract; figures are as of `server_time`.
-
-    Declared field by field rather than as a ModelSerializer: every timer action
-    serializes its session twice (event and answer), and a ModelSerializer rebuilds
-    its fields from the model on each instantiation.
-    """
+    """The session object of the contract; figures are as of `server_time`. The fields
+    declare it (for the schema); `session_representation` renders it."""
 
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=Session.Kind.choices, read_only=True)
@@ -57,28 +54,57 @@ class SessionSerializer(serializers.Serializer):
     description = serializers.CharField(read_only=True)
     task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
     planned_seconds = serializers.IntegerField(allow_null=True, read_only=True)
-    elapsed_seconds = serializers.SerializerMethodField()
-    remaining_seconds = serializers.SerializerMethodField()
+    elapsed_seconds = serializers.IntegerField(read_only=True)
+    remaining_seconds = serializers.IntegerField(allow_null=True, read_only=True)
     started_at = serializers.DateTimeField(read_only=True)
     ended_at = serializers.DateTimeField(allow_null=True, read_only=True)
     target_end_at = serializers.DateTimeField(allow_null=True, read_only=True)
     version = serializers.IntegerField(read_only=True)
     source = serializers.ChoiceField(choices=Session.Source.choices, read_only=True)
-    server_time = serializers.SerializerMethodField()
+    server_time = serializers.DateTimeField(read_only=True)
 
     def _now(self):
         if "now" not in self.context:
             self.context["now"] = timezone.now()
         return self.context["now"]
 
-    def get_elapsed_seconds(self, session) -> int:
-        return session.elapsed_seconds(self._now())
+    def to_representation(self, session):
+        return session_representation(
+            session, now=self._now(), as_written=self.context.get("as_written", False)
+        )
 
-    def get_remaining_seconds(self, session) -> int | None:
-        return session.remaining_seconds(self._now())
 
-    def get_server_time(self, session) -> str:
-        return serializers.DateTimeField().to_representation(self._now())
+def session_representation(session: Session, *, now, as_written: bool = False) -> dict:
+    """The session object as SessionSerializer declares it, built directly: a timer action
+    renders its session twice (the event and the answer), and constructing a serializer
+    (a deep copy of every declared field) cost more than the rendering itself.
+    SessionSerializer renders through this function, so the two cannot differ.
+
+    As of `now`: one past its target reads completed there (Session.as_of), except
+    `as_written`, in an event, which records the session as the change wrote it."""
+    if not as_written:
+        session = session.as_of(now)
+    return {
+        "id": session.pk,
+        "kind": session.kind,
+        "state": session.state,
+        "name": session.name,
+        "description": session.description,
+        "task": session.task_id,
+        "planned_seconds": session.planned_seconds,
+        "elapsed_seconds": session.elapsed_seconds(now),
+        "remaining_seconds": session.remaining_seconds(now),
+        "started_at": _moment(session.started_at),
+        "ended_at": _moment(session.ended_at),
+        "target_end_at": _moment(session.target_end_at),
+        "version": session.version,
+        "source": session.source,
+        "server_time": isoformat_utc(now),
+    }
+
+
+def _moment(at):
+    return None if at is None else isoformat_utc(at)
 
 
 class PlannedSecondsField(serializers.IntegerField):
@@ -246,23 +272,3 @@ class SessionExportRowSerializer(serializers.Serializer):
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices)
     planned_seconds = serializers.IntegerField()
-
-
-class EventSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Event
-        fields = ["seq", "type", "at", "data"]
-
-
-class EventPageSerializer(serializers.Serializer):
-    results = EventSerializer(many=True)
-    last_seq = serializers.IntegerField()
-
-
-class RealtimeTicketSerializer(serializers.Serializer):
-    ticket = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-
-
-class EventFilterInput(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)

@@ -6,46 +6,38 @@ transaction. The lock order is written in sessions_app/locks.py.
 """
 
 import datetime
-import hashlib
-import json
-import secrets
-from dataclasses import dataclass
+import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import TimerSettings, User
-from pomodoro.events import publish_on_commit, user_group
+from events.log import event_record
 from pomodoro.exceptions import (
     ActiveSessionExists,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
     InvalidTransition,
     Overlap,
     VersionMismatch,
 )
 from pomodoro.metrics import TIMER_COMPLETION_LAG
+from sessions_app import statements
 from sessions_app.locks import (
     due_sessions_skipping_locked,
-    locked_owned,
     locked_sessions,
     locked_user,
 )
 from sessions_app.models import (
-    Event,
-    EventStream,
-    IdempotencyRecord,
-    Project,
     Session,
     SessionSegment,
     Task,
 )
-from sessions_app.selectors import project_get, session_active, task_get
+from sessions_app.selectors import cycle_next, session_active, task_get
+from sessions_app.serializers import session_representation
+
+logger = logging.getLogger("pomodoro.worker")
 
 State = Session.State
 Kind = Session.Kind
@@ -66,75 +58,7 @@ AUTO_START_GRACE = datetime.timedelta(seconds=60)
 MAX_MANUAL_LENGTH = datetime.timedelta(hours=24)
 
 
-# --- The event log -----------------------------------------------------------------
-
-
-def _next_seq(user_id: int) -> int:
-    """Allocates the user's next `seq`.
-
-    The upsert takes the row lock of the user's stream and holds it until commit, so
-    concurrent transactions of one user get consecutive numbers in commit order, and
-    a rolled-back transaction gives its number back: no gaps, no duplicates.
-
-    On PostgreSQL it first takes FOR KEY SHARE on the user row, in the same statement:
-    the upsert's update path runs no foreign-key check, so without it a transaction
-    could hold the stream lock and only then wait for the user row (at its event
-    insert) behind a guest claim, which key-updates the user row (FOR UPDATE) and
-    then waits for the stream lock: a deadlock. With it, the user row always comes
-    before the stream row.
-    """
-    table = EventStream._meta.db_table
-    user_table = User._meta.db_table
-    if connection.vendor == "postgresql":
-        sql = (
-            f"WITH owner AS (SELECT id FROM {user_table} WHERE id = %s FOR KEY SHARE) "
-            f"INSERT INTO {table} (user_id, last_seq) SELECT id, 1 FROM owner "
-            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
-            "RETURNING last_seq"
-        )
-    else:  # SQLite runs one writer at a time: no lock to order.
-        sql = (
-            f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, 1) "
-            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
-            "RETURNING last_seq"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        return cursor.fetchone()[0]
-
-
-def event_record(*, user: User, type: str, data: dict) -> Event:
-    """Appends an event to the user's log in the current transaction and publishes it
-    to the user's sockets after the commit. The one place where events are recorded."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("event_record must run inside the transaction of the change")
-    event = Event.objects.create(
-        user_id=user.pk, seq=_next_seq(user.pk), type=type, at=timezone.now(), data=data
-    )
-    publish_on_commit(user_group(user.pk), {"type": "event.message", "event": event.as_message()})
-    return event
-
-
-# --- Projects and tasks ------------------------------------------------------------
-
-
-def project_data(project: Project) -> dict:
-    from sessions_app.serializers import ProjectSerializer
-
-    return ProjectSerializer(project).data
-
-
-def task_data(task: Task) -> dict:
-    from sessions_app.selectors import task_list_with_focus
-    from sessions_app.serializers import TaskSerializer
-
-    return TaskSerializer(task_list_with_focus(user=task.user, tasks=[task])[0]).data
-
-
-def _user_project(user: User, project_id: int | None) -> Project | None:
-    if project_id is None:
-        return None
-    return project_get(user=user, project_id=project_id)
+# --- Sessions: the pieces every transition is made of -------------------------------
 
 
 def _user_task(user: User, task_id: int | None) -> Task | None:
@@ -143,98 +67,12 @@ def _user_task(user: User, task_id: int | None) -> Task | None:
     return task_get(user=user, task_id=task_id)
 
 
-def _live(model, user: User, pk: int):
-    instance = locked_owned(model, user=user, pk=pk)
-    if instance is None:
-        raise NotFound(f"No such {model._meta.verbose_name}.")
-    return instance
-
-
-@transaction.atomic
-def project_create(
-    *, user: User, name: str, description: str = "", color: str | None = None
-) -> Project:
-    project = Project(user=user, name=name, description=description)
-    if color:
-        project.color = color
-    project.save()
-    event_record(user=user, type="project.created", data={"project": project_data(project)})
-    return project
-
-
-@transaction.atomic
-def project_update(*, user: User, project_id: int, **changes: Any) -> Project:
-    project = _live(Project, user, project_id)
-    changed = [name for name, value in changes.items() if getattr(project, name) != value]
-    if not changed:
-        return project
-    for name in changed:
-        setattr(project, name, changes[name])
-    project.save(update_fields=[*changed, "updated_at"])
-    event_record(user=user, type="project.updated", data={"project": project_data(project)})
-    return project
-
-
-@transaction.atomic
-def project_delete(*, user: User, project_id: int) -> None:
-    """Soft delete: the project leaves lists; its tasks stay, shown without a project."""
-    project = _live(Project, user, project_id)
-    project.deleted_at = timezone.now()
-    project.save(update_fields=["deleted_at", "updated_at"])
-    event_record(user=user, type="project.deleted", data={"project": {"id": project.pk}})
-
-
-@transaction.atomic
-def task_create(
-    *,
-    user: User,
-    title: str,
-    project: int | None = None,
-    daily_goal_minutes: int | None = None,
-    archived: bool = False,
-) -> Task:
-    task = Task.objects.create(
-        user=user,
-        title=title,
-        project=_user_project(user, project),
-        daily_goal_minutes=daily_goal_minutes,
-        archived=archived,
-    )
-    event_record(user=user, type="task.created", data={"task": task_data(task)})
-    return task
-
-
-@transaction.atomic
-def task_update(*, user: User, task_id: int, **changes: Any) -> Task:
-    task = _live(Task, user, task_id)
-    if "project" in changes:
-        changes["project"] = _user_project(user, changes["project"])
-    changed = [name for name, value in changes.items() if getattr(task, name) != value]
-    if not changed:
-        return task
-    for name in changed:
-        setattr(task, name, changes[name])
-    task.save(update_fields=[*changed, "updated_at"])
-    event_record(user=user, type="task.updated", data={"task": task_data(task)})
-    return task
-
-
-@transaction.atomic
-def task_delete(*, user: User, task_id: int) -> None:
-    """Soft delete: the task leaves lists; its sessions keep their time in history."""
-    task = _live(Task, user, task_id)
-    task.deleted_at = timezone.now()
-    task.save(update_fields=["deleted_at", "updated_at"])
-    event_record(user=user, type="task.deleted", data={"task": {"id": task.pk}})
-
-
-# --- Sessions: the pieces every transition is made of -------------------------------
-
-
-def session_data(session: Session, *, now: datetime.datetime | None = None) -> dict:
-    from sessions_app.serializers import SessionSerializer
-
-    return SessionSerializer(session, context={"now": now or timezone.now()}).data
+def session_data(
+    session: Session, *, now: datetime.datetime | None = None, as_written: bool = False
+) -> dict:
+    """The session object of the contract as of `now`. As a read shows it (one past its
+    target completed there: Session.as_of), or `as_written`, as an event records it."""
+    return session_representation(session, now=now or timezone.now(), as_written=as_written)
 
 
 def ensure_transition(session: Session, *, to: str) -> None:
@@ -246,14 +84,14 @@ def ensure_transition(session: Session, *, to: str) -> None:
 
 
 def _lock_session(user: User, session_id: int) -> Session:
-    session = locked_sessions().filter(pk=session_id, user=user).first()
+    session = statements.session_lock(user_id=user.pk, session_id=session_id)
     if session is None:
         raise NotFound("No such session.")
     return session
 
 
 def _open_segment(session: Session, at: datetime.datetime) -> None:
-    SessionSegment.objects.create(session=session, user_id=session.user_id, started_at=at)
+    """Starts a running stretch at `at` in memory; `_save(segment=OPEN)` writes its row."""
     session.running_since = at
     if session.planned_seconds is not None:
         session.target_end_at = _target_end_at(session)
@@ -268,13 +106,6 @@ def _target_end_at(session: Session) -> datetime.datetime:
     return session.running_since + max(left, datetime.timedelta(0))
 
 
-def _close_segment(session: Session, at: datetime.datetime) -> None:
-    SessionSegment.objects.filter(session=session, ended_at__isnull=True).update(ended_at=at)
-    session.closed_running_time += at - session.running_since
-    session.running_since = None
-    session.target_end_at = None
-
-
 SESSION_STATE_FIELDS = [
     "state",
     "ended_at",
@@ -284,37 +115,35 @@ SESSION_STATE_FIELDS = [
 ]
 
 
-def _save(session: Session, fields: list[str]) -> None:
+def _save(
+    session: Session,
+    fields: list[str],
+    *,
+    segment: str | None = None,
+    at: datetime.datetime | None = None,
+) -> None:
+    """Writes `fields` with the next version; `segment` opens or closes the running
+    stretch's row at `at` in the same statement."""
     session.version += 1
-    session.save(update_fields=[*fields, "version", "updated_at"])
-
-
-# The events that report a session's end: by stop (also within a delete), by time, or
-# logged by hand.
-ENDING_EVENTS = frozenset({"session.stopped", "session.completed", "session.logged"})
+    statements.session_write(session, [*fields, "version"], segment=segment, at=at)
 
 
 def _record(user: User, type: str, session: Session, now: datetime.datetime, **more: Any) -> None:
-    """Records a session event. When it reports a focus session ending completed, this
-    is the one place that awards the badges the completion earned, in the same
-    transaction and after the event: the session row and the event stream row are held
-    already, so the badge rows come last in the lock order (sessions_app/locks.py)."""
-    event_record(user=user, type=type, data={"session": session_data(session, now=now), **more})
-    if type in ENDING_EVENTS and session.kind == Kind.FOCUS and session.state == State.COMPLETED:
-        from analytics.services import badges_award_after_focus  # analytics imports this app
-
-        badges_award_after_focus(user=user, session=session, now=now)
-    from teams.services import member_status_publish  # teams builds on sessions
-
-    member_status_publish(user=user, event_type=type, session=session, now=now)
+    """Records a session event with the session as written: the reactions registered
+    for it (badges, team status: events.registry) see the same object."""
+    event_record(
+        user=user,
+        type=type,
+        data={"session": session_data(session, now=now, as_written=True), **more},
+        subject=session,
+        at=now,
+    )
 
 
 def _end(session: Session, *, at: datetime.datetime, state: str) -> None:
-    if session.state == State.RUNNING:
-        _close_segment(session, at)
-    session.state = state
-    session.ended_at = at
-    _save(session, SESSION_STATE_FIELDS)
+    segment = statements.SEGMENT_CLOSE if session.state == State.RUNNING else None
+    session.end(at=at, state=state)
+    _save(session, SESSION_STATE_FIELDS, segment=segment, at=at)
 
 
 def _stop_state(session: Session, at: datetime.datetime) -> str:
@@ -365,8 +194,6 @@ def _auto_start_next(user: User, completed: Session, now: datetime.datetime) -> 
         return None
     if completed.kind == Kind.STOPWATCH:
         return None
-    from sessions_app.selectors import cycle_next
-
     step = cycle_next(user=user, timer_settings=timer_settings, now=now)
     # Starts where the last one ended, so no second of the cycle goes missing.
     started_at = completed.ended_at
@@ -391,41 +218,41 @@ def _auto_start_next(user: User, completed: Session, now: datetime.datetime) -> 
     return follower
 
 
-def session_settle_due(*, user: User) -> None:
-    """Makes reads see a session that reached its planned length as completed at once,
-    even if the timer worker has not got to it yet."""
-    now = timezone.now()
-    due_ids = list(
-        Session.objects.filter(
-            user=user, state=State.RUNNING, deleted_at__isnull=True, target_end_at__lte=now
-        ).values_list("pk", flat=True)[:1]
-    )
-    if not due_ids:
-        return
-    with transaction.atomic():
-        session = locked_sessions().filter(pk=due_ids[0]).first()
-        if session is not None:
-            _settle(user, session, timezone.now())
-
-
-def sessions_complete_due(*, limit: int = 200) -> int:
-    """The timer worker's batch: completes due sessions of every user. Rows another worker
-    holds are skipped, so several workers never complete one session twice."""
+def sessions_complete_due(
+    *, limit: int = 50, skip_ids: frozenset[int] = frozenset()
+) -> tuple[int, list[int]]:
+    """The timer worker's batch: completes due sessions of every user, each at its
+    target_end_at. Rows another worker holds are skipped, so several workers never
+    complete one session twice. Each session runs in a savepoint of its own: one that
+    fails is rolled back alone, logged and left out, and the rest of the batch commits.
+    Answers how many completed and the ids that failed (the worker leaves them out of
+    its next batches for a while: `skip_ids`)."""
     now = timezone.now()
     lags: list[float] = []
+    failed: list[int] = []
     with transaction.atomic():
         due = list(
             due_sessions_skipping_locked()
-            .filter(target_end_at__lte=now)
+            .due(now)
+            .exclude(pk__in=skip_ids)
             .select_related("user")[:limit]
         )
         for session in due:
-            lags.append((now - session.target_end_at).total_seconds())
-            _settle(session.user, session, now)
+            lag = (now - session.target_end_at).total_seconds()
+            try:
+                with transaction.atomic():
+                    _settle(session.user, session, now)
+            except (OperationalError, InterfaceError):
+                raise  # the connection is gone, not this session: the worker retries the batch
+            except Exception:
+                logger.exception("session not completed; skipped", extra={"session_id": session.pk})
+                failed.append(session.pk)
+                continue
+            lags.append(lag)
     # Observed once committed: a batch that rolled back completed nothing.
     for lag in lags:
         TIMER_COMPLETION_LAG.observe(lag)
-    return len(lags)
+    return len(lags), failed
 
 
 # --- Session transitions -----------------------------------------------------------
@@ -486,8 +313,9 @@ def session_start(*, user: User, session_id: int) -> Session:
     ensure_transition(session, to=State.RUNNING)
     _open_segment(session, now)
     session.state = State.RUNNING
-    _save(session, SESSION_STATE_FIELDS)
+    _save(session, SESSION_STATE_FIELDS, segment=statements.SEGMENT_OPEN, at=now)
     _record(user, "session.started", session, now)
+    _settle(user, session, now)  # a plan reached already completes the moment it starts
     return session
 
 
@@ -499,9 +327,9 @@ def session_pause(*, user: User, session_id: int) -> Session:
     if session.state == State.PAUSED:
         return session
     ensure_transition(session, to=State.PAUSED)
-    _close_segment(session, now)
+    session.close_running(now)
     session.state = State.PAUSED
-    _save(session, SESSION_STATE_FIELDS)
+    _save(session, SESSION_STATE_FIELDS, segment=statements.SEGMENT_CLOSE, at=now)
     _record(user, "session.paused", session, now)
     return session
 
@@ -678,120 +506,27 @@ def session_log(
     return session
 
 
-# --- Idempotency keys --------------------------------------------------------------
+# --- Commands over the events socket (registered in SessionsAppConfig.ready) ---------
 
 
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """Either a claim on the key (record set), or the first answer to send again."""
+def _socket_command(transition):
+    """A transition as the socket runs it: answers the session object the ack carries."""
 
-    record: IdempotencyRecord | None = None
-    replay: IdempotencyRecord | None = None
+    def command(*, user: User, session_id: int) -> dict:
+        return session_data(transition(user=user, session_id=session_id))
 
-
-def request_fingerprint(*, method: str, path: str, body: Any) -> str:
-    canonical = json.dumps([method, path, body], sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return command
 
 
-def idempotency_claim(*, user: User, key: str, fingerprint: str) -> IdempotencyClaim:
-    """Claims `key` for this request, committed at once so that a concurrent retry sees
-    it in progress. An expired key (24 h) or a claim left by a request that died is
-    taken over with a compare-and-set, so only one request ever holds it."""
-    now = timezone.now()
-    with transaction.atomic():
-        record, created = IdempotencyRecord.objects.get_or_create(
-            user=user, key=key, defaults={"fingerprint": fingerprint, "created_at": now}
-        )
-    if created:
-        return IdempotencyClaim(record=record)
-    expired = record.created_at <= now - settings.IDEMPOTENCY_KEY_TTL
-    abandoned = (
-        record.state == IdempotencyRecord.State.IN_PROGRESS
-        and record.updated_at <= now - settings.IDEMPOTENCY_STALE_AFTER
-    )
-    if not expired:
-        if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReused()
-        if record.state == IdempotencyRecord.State.DONE:
-            return IdempotencyClaim(replay=record)
-        if not abandoned:
-            raise IdempotencyInProgress()
-    taken_over = IdempotencyRecord.objects.filter(
-        pk=record.pk, updated_at=record.updated_at
-    ).update(
-        fingerprint=fingerprint,
-        state=IdempotencyRecord.State.IN_PROGRESS,
-        response_status=None,
-        response_body=None,
-        response_headers={},
-        created_at=now if expired else record.created_at,
-        updated_at=now,
-    )
-    if not taken_over:
-        raise IdempotencyInProgress()
-    record.refresh_from_db()
-    return IdempotencyClaim(record=record)
+def _reset_answering_fresh(*, user: User, session_id: int) -> Session:
+    """A reset is acknowledged with the fresh paused session it opened."""
+    _, fresh = session_reset(user=user, session_id=session_id)
+    return fresh
 
 
-def idempotency_complete(
-    *, record: IdempotencyRecord, status: int, body: Any, headers: dict[str, str]
-) -> None:
-    """Stores the answer; called inside the transaction of the change it answers."""
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyRecord.State.DONE,
-        response_status=status,
-        response_body=body,
-        response_headers=headers,
-        updated_at=timezone.now(),
-    )
-
-
-def idempotency_release(*, record: IdempotencyRecord) -> None:
-    """Frees the key after an unexpected failure, so that a retry can run for real."""
-    IdempotencyRecord.objects.filter(pk=record.pk).delete()
-
-
-def idempotency_purge_expired() -> int:
-    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lte=cutoff).delete()
-    return deleted
-
-
-# --- Realtime tickets --------------------------------------------------------------
-
-REALTIME_TICKET_TTL = datetime.timedelta(seconds=60)
-
-
-def _ticket_key(ticket: str) -> str:
-    # Only a hash is stored, so a look at the cache cannot open anyone's socket.
-    return "ws-ticket:" + hashlib.sha256(ticket.encode()).hexdigest()
-
-
-def realtime_ticket_create(*, user: User) -> tuple[str, datetime.datetime]:
-    """A single-use ticket that opens one WebSocket for `user` within 60 seconds. It lives
-    in the cache (Redis in production), so any server process can redeem it."""
-    ticket = secrets.token_urlsafe(32)
-    payload = {"user_id": user.pk, "generation": user.token_generation}
-    cache.set(_ticket_key(ticket), payload, timeout=REALTIME_TICKET_TTL.total_seconds())
-    return ticket, timezone.now() + REALTIME_TICKET_TTL
-
-
-def realtime_ticket_redeem(*, ticket: str) -> tuple[User, int] | None:
-    """The ticket's user and token generation, once: the delete is the redemption, and
-    only the caller whose delete removed the key wins a race for one ticket."""
-    if not ticket or len(ticket) > 128:
-        return None
-    key = _ticket_key(ticket)
-    payload = cache.get(key)
-    if payload is None or not cache.delete(key):
-        return None
-    user = User.objects.filter(pk=payload["user_id"], is_active=True).first()
-    if user is None or user.token_generation != payload["generation"]:
-        return None
-    return user, payload["generation"]
-
-
-def realtime_credentials_current(*, user_id: int, generation: int) -> bool:
-    """False once the user was disabled or changed their password since the socket opened."""
-    return User.objects.filter(pk=user_id, is_active=True, token_generation=generation).exists()
+SOCKET_COMMANDS = {
+    "start": _socket_command(session_start),
+    "pause": _socket_command(session_pause),
+    "stop": _socket_command(session_stop),
+    "reset": _socket_command(_reset_answering_fresh),
+}

@@ -7,8 +7,6 @@ events of the users whose membership changed, all in one transaction. The lock
 order is written in teams/locks.py.
 """
 
-import datetime
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -16,15 +14,16 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
-from pomodoro.events import publish_on_commit, team_group, user_group
+from events.log import event_record
+from events.publish import publish_on_commit, team_group, user_group
+from events.registry import Recorded
 from pomodoro.exceptions import LastOwner, TeamLimitReached
 from sessions_app.locks import locked_user
-from sessions_app.models import Session
-from sessions_app.services import event_record
 from teams import permissions
 from teams.locks import locked_team_for_delete, locked_teams
 from teams.models import Invite, Membership, Team
 from teams.selectors import member_state, team_ids_of
+from teams.serializers import MembershipSerializer
 
 Role = Membership.Role
 
@@ -39,8 +38,6 @@ def team_summary(team: Team) -> dict:
 
 
 def membership_data(membership: Membership) -> dict:
-    from teams.serializers import MembershipSerializer
-
     return MembershipSerializer(membership).data
 
 
@@ -48,7 +45,7 @@ def _teams_changed(user_id: int) -> None:
     """Tells the user's open sockets to re-read their teams (join or leave team groups).
     Published before the membership event: a socket handles its messages in order, so
     by the time a client sees `team.joined` its socket already follows the team."""
-    publish_on_commit(user_group(user_id), {"type": "teams.changed"})
+    publish_on_commit(user_group(user_id), {"type": "groups.changed"})
 
 
 def _membership_event(type: str, membership: Membership, **more) -> None:
@@ -267,14 +264,12 @@ STATUS_EVENT_TYPES = frozenset(
 )
 
 
-def member_status_publish(
-    *, user: User, event_type: str, session: Session, now: datetime.datetime
-) -> None:
-    """Tells the user's teams (after the commit) the user's state after a session event:
-    state and remaining time only, no seq, not in the event log. One query, none when
-    the event does not change what a team sees."""
-    if event_type not in STATUS_EVENT_TYPES:
-        return
+def member_status_publish(recorded: Recorded) -> None:
+    """Tells the user's teams the user's state after a session event: state and remaining
+    time only, no seq, not in the event log. Runs after the commit (events.registry), so
+    the team lookup holds no lock. One query, none when the event does not change what a
+    team sees."""
+    event_type, session, user = recorded.event.type, recorded.subject, recorded.user
     if event_type == "session.updated" and not session.is_active:
         return  # an edit of an ended session: the member's state did not change
     team_ids = team_ids_of(user_id=user.pk)
@@ -285,10 +280,9 @@ def member_status_publish(
         remaining = session.planned_seconds
         data = {"state": "paused", "remaining_seconds": remaining}
     else:
-        state = member_state(session, now)
+        state = member_state(session, recorded.event.at)
         data = {"state": state.state, "remaining_seconds": state.remaining_seconds}
     data = {"user": {"id": user.pk, "display_name": user.display_name}, **data}
     for team_id in team_ids:
-        publish_on_commit(
-            team_group(team_id), {"type": "team.member_status", "team": team_id, "data": data}
-        )
+        payload = {"type": "team.member_status", "team": team_id, "data": data}
+        publish_on_commit(team_group(team_id), {"type": "group.message", "payload": payload})

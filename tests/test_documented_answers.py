@@ -25,8 +25,8 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
 from fuzz.closed_schema import closed
+from pomodoro import idempotency
 from pomodoro.settings.base import RATE_LIMIT_DEFAULTS
-from sessions_app import services as session_services
 from teams import services as team_services
 from tests.conftest import client_for
 from tests.factories import (
@@ -711,10 +711,10 @@ def generic_cases(method: str, path: str, operation: dict) -> list[Case]:
 
         def in_progress(w):
             url, body = w.url(template), valid_body(w, method, template)
-            fingerprint = session_services.request_fingerprint(
+            fingerprint = idempotency.request_fingerprint(
                 method=method.upper(), path=url, body=body
             )
-            session_services.idempotency_claim(
+            idempotency.idempotency_claim(
                 user=w.user, key="documented-answers", fingerprint=fingerprint
             )
             return call(w.client, method, url, body, **key())

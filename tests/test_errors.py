@@ -2,7 +2,8 @@
 
 import pytest
 
-from sessions_app.models import Event, Project
+from events.models import Event
+from sessions_app.models import Project
 from tests.conftest import assert_problem
 from tests.factories import ProjectFactory
 

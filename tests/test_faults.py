@@ -23,11 +23,13 @@ from django.utils import timezone
 from psycopg import errors as pg_errors
 
 from drills.invariants import violations
-from sessions_app import consumers
-from sessions_app.models import Event, EventStream, IdempotencyRecord, Session
+from events import consumers
+from events.models import Event, EventStream
+from pomodoro.models import IdempotencyRecord
+from sessions_app.models import Session
 from tests.conftest import assert_problem
+from tests.events.socket_helpers import db, open_socket, receive_many, run_async
 from tests.factories import PASSWORD
-from tests.sessions_app.realtime_helpers import db, open_socket, receive_many, run_async
 from tests.urls_failing import SECRET_TEXT
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

@@ -5,7 +5,8 @@ import pytest
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
-from sessions_app.models import Event, Project, Session, Task
+from events.models import Event
+from sessions_app.models import Project, Session, Task
 from teams.models import Invite, Membership, Team
 from tests.conftest import assert_problem, client_for
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory

@@ -17,16 +17,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from pomodoro.events import flush_broadcasts
-from sessions_app.models import Event, Session
+from events.models import Event
+from events.publish import flush_broadcasts
+from sessions_app.models import Session
 from tests.conftest import assert_problem, client_for
-from tests.factories import UserFactory
-from tests.sessions_app.realtime_helpers import (
+from tests.events.socket_helpers import (
     free_port,
     open_socket,
     run_async,
     the_test_database_url,
 )
+from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import make_due
 
 SESSIONS = "/api/v1/sessions/"

@@ -16,12 +16,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from events import tickets
 from pomodoro.asgi import application
 from pomodoro.request_log import JsonLogFormatter, RequestIdFilter
 from pomodoro.settings import base as base_settings
-from sessions_app import services
 from tests.conftest import assert_problem
-from tests.sessions_app.realtime_helpers import (
+from tests.events.socket_helpers import (
     DISCONNECT_TIMEOUT,
     RECEIVE_TIMEOUT,
     db,
@@ -290,7 +290,7 @@ def test_log_format_json_makes_every_line_of_a_process_a_json_object():
     assert started[0]["logger"] == "pomodoro.worker"
     assert started[0]["level"] == "INFO"
     assert started[0]["request_id"] == "-"
-    assert started[0]["batch"] == 200
+    assert started[0]["batch"] == 50
 
 
 def test_an_unknown_log_format_stops_the_process_naming_the_variable():
@@ -306,7 +306,7 @@ def test_an_unknown_log_format_stops_the_process_naming_the_variable():
 @pytest.mark.django_db(transaction=True)
 @run_async
 async def test_a_socket_logs_its_connect_and_disconnect_with_user_and_request_id(user, log_records):
-    ticket, _ = await db(services.realtime_ticket_create)(user=user)
+    ticket, _ = await db(tickets.realtime_ticket_create)(user=user)
     socket_ = WebsocketCommunicator(
         application, ws_path(ticket=ticket), headers=[(b"x-request-id", b"sock-42")]
     )

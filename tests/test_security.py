@@ -11,9 +11,10 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
+from events.models import Event
 from pomodoro.asgi import application as asgi_application
 from pomodoro.settings.base import csp_hash
-from sessions_app.models import Event, Project, Session
+from sessions_app.models import Project, Session
 from tests.conftest import assert_problem
 from tests.factories import ProjectFactory, UserFactory
 from tests.test_operations import run_manage

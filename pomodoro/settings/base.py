@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "channels",
+    # Layered, lowest first (pyproject.toml, [tool.importlinter]): the ground (pomodoro,
+    # the event log), accounts, sessions, then analytics and teams.
+    "pomodoro",
+    "events",
     "accounts",
     "sessions_app",
     "analytics",

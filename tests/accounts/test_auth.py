@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.models import TimerSettings, User
 from accounts.services import user_set_active, user_set_password
 from accounts.tokens import token_pair_for
-from sessions_app.models import Event
+from events.models import Event
 from tests.conftest import assert_problem, client_for
 from tests.factories import PASSWORD, UserFactory
 from tests.threads import run_in_threads

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from accounts.models import TimerSettings, User
-from sessions_app.models import Event
+from events.models import Event
 from tests.conftest import assert_problem
 
 pytestmark = pytest.mark.django_db

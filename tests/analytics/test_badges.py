@@ -10,10 +10,11 @@ from django.utils import timezone
 from accounts.models import TimerSettings
 from analytics.models import Badge
 from analytics.services import badges_award, badges_award_after_focus
-from pomodoro import events as broadcasts
+from events import publish as broadcasts
+from events.models import Event
 from pomodoro.timefmt import isoformat_utc
 from sessions_app import services
-from sessions_app.models import Event, Session
+from sessions_app.models import Session
 from tests.analytics.helpers import add_session, at, set_calendar
 from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import event_types, move_into_past
@@ -85,7 +86,7 @@ def test_the_first_focus_session_completed_by_stop_earns_first_pomodoro_live(
     ]
 
 
-@pytest.mark.parametrize("noticed_by", ["worker", "read"])
+@pytest.mark.parametrize("noticed_by", ["worker", "next_write"])
 def test_the_first_focus_session_completed_by_time_earns_first_pomodoro_live(
     user, broadcast, django_capture_on_commit_callbacks, noticed_by
 ):
@@ -95,9 +96,9 @@ def test_the_first_focus_session_completed_by_time_earns_first_pomodoro_live(
 
     with django_capture_on_commit_callbacks(execute=True):
         if noticed_by == "worker":
-            assert services.sessions_complete_due() == 1
+            assert services.sessions_complete_due() == (1, [])
         else:
-            services.session_settle_due(user=user)
+            services.session_stop(user=user, session_id=session.pk)
 
     assert event_types(user) == [
         (1, "session.started"),
@@ -287,8 +288,9 @@ def run_together(actions: list) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_concurrent_completions_award_each_badge_once(attempt):
-    """The worker, a stop and a read complete one due session while an earlier entry is
-    logged and the streak's backstop runs, all at once: each badge once, `seq` gapless."""
+    """The worker, a stop and a second worker complete one due session while an earlier
+    entry is logged and a full evaluation runs, all at once: each badge once, `seq`
+    gapless."""
     user = UserFactory()
     session = services.session_create(user=user, planned_seconds=60)
     move_into_past(session.pk, 120)
@@ -298,7 +300,7 @@ def test_concurrent_completions_award_each_badge_once(attempt):
         [
             lambda: services.sessions_complete_due(),
             lambda: services.session_stop(user=user, session_id=session.pk),
-            lambda: services.session_settle_due(user=user),
+            lambda: services.sessions_complete_due(),
             lambda: services.session_log(
                 user=user, started_at=entry_end - 25 * MINUTE, ended_at=entry_end
             ),

@@ -28,8 +28,8 @@ def staff_client() -> Client:
         "/admin/sessions_app/task/",
         "/admin/sessions_app/task/?archived__exact=1",
         "/admin/sessions_app/project/",
-        "/admin/sessions_app/event/",
-        "/admin/sessions_app/event/?type=session.started",
+        "/admin/events/event/",
+        "/admin/events/event/?type=session.started",
     ],
 )
 def test_staff_can_open_the_changelists(staff_client, client, user, path):

@@ -11,8 +11,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sessions_app import services
-from sessions_app.models import Event, IdempotencyRecord, Project, Session, SessionSegment, Task
+from events.models import Event
+from pomodoro.models import IdempotencyRecord
+from sessions_app import projects, services
+from sessions_app.models import Project, Session, SessionSegment, Task
 from tests.conftest import assert_problem, client_for
 from tests.factories import UserFactory
 from tests.threads import THREAD_TIMEOUT, run_in_threads
@@ -261,7 +263,7 @@ def test_concurrent_changes_from_different_services_keep_seq_gapless():
     """Project updates, task creation, settings and profile changes and session actions of
     one user, all at once: every change gets its own seq, with no gap and no duplicate."""
     user = UserFactory()
-    project = services.project_create(user=user, name="Writing")
+    project = projects.project_create(user=user, name="Writing")
     session = services.session_create(user=user, planned_seconds=1500)
     threads, rounds = 8, 5
     clients = [client_for(user) for _ in range(threads)]

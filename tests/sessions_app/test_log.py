@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from sessions_app.models import Event, Session, SessionSegment
+from events.models import Event
+from sessions_app.models import Session, SessionSegment
 from tests.conftest import assert_problem
 from tests.factories import FinishedSessionFactory, TaskFactory
 from tests.sessions_app.timer_helpers import (

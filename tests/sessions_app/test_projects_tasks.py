@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from sessions_app.models import Event, Project, Session, Task
+from events.models import Event
+from sessions_app.models import Project, Session, Task
 from tests.conftest import assert_problem
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory
 from tests.sessions_app.timer_helpers import (

@@ -5,7 +5,9 @@ import datetime
 import pytest
 
 from accounts.models import TimerSettings
-from sessions_app.models import Event, Session, SessionSegment
+from events.models import Event
+from sessions_app.models import Session, SessionSegment
+from sessions_app.services import sessions_complete_due
 from tests.conftest import assert_problem
 from tests.factories import FinishedSessionFactory, TaskFactory
 from tests.sessions_app.timer_helpers import (
@@ -535,11 +537,8 @@ def test_patch_with_the_etag_read_before_a_completion_by_time_is_refused(client,
     current = client.get(f"{API}sessions/{session['id']}/")
     assert current["ETag"] == '"2"'
     assert current.json()["name"] == ""
-    assert [type for _, type in event_types(user)] == [
-        "session.started",
-        "session.completed",
-        "badge.earned",
-    ]
+    # The refusal rolled back what it wrote: the completion is the worker's to record.
+    assert [type for _, type in event_types(user)] == ["session.started"]
 
 
 def test_patch_with_the_etag_of_the_completed_session_applies(client, user):
@@ -603,9 +602,10 @@ def test_start_a_paused_session_whose_plan_is_reached_completes_it(client, user)
     assert started.status_code == 200
     assert after.status_code == 200
     body = after.json()
+    assert body == {**started.json(), "server_time": body["server_time"]}
     assert body["state"] == "completed"
     assert body["elapsed_seconds"] == 30
-    assert body["ended_at"] == started.json()["target_end_at"]
+    assert body["ended_at"] == events(user)[-3].data["session"]["target_end_at"]
     assert [type for _, type in event_types(user)][-3:] == [
         "session.started",
         "session.completed",
@@ -816,6 +816,8 @@ def test_a_running_session_past_its_target_reads_as_completed_at_the_target(clie
     move_into_past(session["id"], 1505)
     target_end_at = Session.objects.get().target_end_at
 
+    before = session_row(session["id"])
+
     active = client.get(API + "sessions/active/")
     response = client.get(f"{API}sessions/{session['id']}/")
 
@@ -827,6 +829,12 @@ def test_a_running_session_past_its_target_reads_as_completed_at_the_target(clie
     assert body["remaining_seconds"] == 0
     assert body["target_end_at"] is None
     assert body["version"] == 2
+    assert response["ETag"] == '"2"'
+    # The reads wrote nothing ...
+    assert session_row(session["id"]) == before
+    assert event_types(user) == [(1, "session.started")]
+    # ... and what they showed is exactly what the worker then records.
+    assert sessions_complete_due() == (1, [])
     stored = Session.objects.get()
     assert stored.closed_running_time == datetime.timedelta(seconds=1500)
     assert session_row(stored.pk)["segments"] == [(stored.started_at, target_end_at)]
@@ -864,11 +872,8 @@ def test_pause_of_a_session_past_its_target_is_refused_as_it_has_ended(client, u
     body = assert_problem(response, 409, "invalid_transition")
     assert body["session"]["state"] == "completed"
     assert client.get(f"{API}sessions/{session['id']}/").json()["state"] == "completed"
-    assert [type for _, type in event_types(user)] == [
-        "session.started",
-        "session.completed",
-        "badge.earned",
-    ]
+    # The refusal rolled back what it wrote: the completion is the worker's to record.
+    assert [type for _, type in event_types(user)] == ["session.started"]
 
 
 def test_stop_of_a_session_past_its_target_answers_it_completed_at_the_target(client, user):
@@ -916,6 +921,7 @@ def test_completing_a_focus_auto_starts_a_break_when_the_settings_say_so(client,
     move_into_past(focus["id"], 1510)
     focus_end = Session.objects.get().target_end_at
 
+    sessions_complete_due()
     response = client.get(API + "sessions/active/")
 
     assert response.status_code == 200
@@ -944,6 +950,7 @@ def test_a_break_completed_long_ago_auto_starts_nothing(client, user):
     focus = create(client)
     move_into_past(focus["id"], 1500 + 120)
 
+    sessions_complete_due()
     response = client.get(API + "sessions/active/")
 
     assert response.status_code == 204
@@ -960,6 +967,7 @@ def test_completing_a_focus_starts_nothing_without_auto_start(client, user):
     focus = create(client)
     move_into_past(focus["id"], 1510)
 
+    sessions_complete_due()
     response = client.get(API + "sessions/active/")
 
     assert response.status_code == 204
@@ -972,6 +980,7 @@ def test_completing_a_break_auto_starts_focus_when_the_settings_say_so(client, u
     short_break = create(client, kind="short_break")
     move_into_past(short_break["id"], 310)
 
+    sessions_complete_due()
     response = client.get(API + "sessions/active/")
 
     assert response.status_code == 200

@@ -16,7 +16,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from sessions_app.models import Event, Session, SessionSegment
+from events.models import Event
+from sessions_app.models import Session, SessionSegment
+from sessions_app.services import sessions_complete_due
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.sessions_app.timer_helpers import iso, make_due
@@ -313,3 +315,47 @@ def test_the_heartbeat_file_is_touched_after_a_batch(tmp_path):
 
     assert Session.objects.get(pk=focus.pk).state == "completed"
     assert heartbeat.stat().st_mtime >= before - 1
+
+
+REFUSE_COMPLETION_OF = """
+CREATE FUNCTION refuse_completion() RETURNS trigger AS $$
+BEGIN
+    IF NEW.id = {session_id} AND NEW.state = 'completed' THEN
+        RAISE EXCEPTION 'session % cannot be completed', NEW.id;
+    END IF;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER refuse_completion BEFORE UPDATE ON sessions_app_session
+    FOR EACH ROW EXECUTE FUNCTION refuse_completion();
+"""
+
+
+def test_a_session_that_fails_to_complete_is_skipped_and_the_batch_commits():
+    """One session whose completion fails (here the database refuses it) is rolled back
+    alone, in its savepoint: the others in the batch complete, and it is named as
+    failed so that the worker leaves it out for a while."""
+    due = []
+    for _ in range(3):
+        user = UserFactory()
+        response = client_for(user).post(SESSIONS, {"planned_seconds": 60}, format="json")
+        due.append(make_due(response.json()["id"], seconds_ago=2))
+    failing = due[1]
+    with connection.cursor() as cursor:
+        cursor.execute(REFUSE_COMPLETION_OF.format(session_id=failing.pk))
+    try:
+        completed, failed = sessions_complete_due(limit=10)
+        again = sessions_complete_due(limit=10, skip_ids=frozenset(failed))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_completion ON sessions_app_session")
+            cursor.execute("DROP FUNCTION refuse_completion()")
+
+    assert (completed, failed) == (2, [failing.pk])
+    assert again == (0, [])
+    states = dict(Session.objects.values_list("pk", "state"))
+    assert states == {due[0].pk: "completed", failing.pk: "running", due[2].pk: "completed"}
+    assert list(Event.objects.filter(user=failing.user).values_list("type", flat=True)) == [
+        "session.started"
+    ]
+    assert sessions_complete_due(limit=10) == (1, [])
+    assert Session.objects.get(pk=failing.pk).state == "completed"

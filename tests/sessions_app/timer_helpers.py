@@ -9,7 +9,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
-from sessions_app.models import Event, Session, SessionSegment
+from events.models import Event
+from sessions_app.models import Session, SessionSegment
 
 API = "/api/v1/"
 

@@ -4,7 +4,7 @@ refused request changed nothing."""
 from dataclasses import dataclass
 
 from accounts.models import User
-from sessions_app.models import Event
+from events.models import Event
 from teams import services
 from teams.models import Invite, Membership, Team
 from tests.factories import UserFactory

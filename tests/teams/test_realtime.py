@@ -1,6 +1,6 @@
 """team.member_status on teammates' sockets: on REST transitions, on completion by the
 timer worker, and after joining a team while connected. Real sockets on the real ASGI
-application (see tests/sessions_app/realtime_helpers.py)."""
+application (see tests.events.socket_helpers.py)."""
 
 import pytest
 
@@ -8,8 +8,8 @@ from sessions_app import services as session_services
 from sessions_app.models import Session
 from teams import services
 from tests.conftest import client_for
+from tests.events.socket_helpers import assert_quiet, db, open_socket, receive, run_async
 from tests.factories import UserFactory
-from tests.sessions_app.realtime_helpers import assert_quiet, db, open_socket, receive, run_async
 from tests.sessions_app.timer_helpers import API, move_into_past
 from tests.teams.helpers import team_with
 
@@ -79,7 +79,7 @@ async def test_completion_by_the_worker_reaches_teammates():
     async with open_socket(owner) as (teammate, _):
         completed = await db(session_services.sessions_complete_due)()
 
-        assert completed == 1
+        assert completed == (1, [])
         assert await next_status(teammate) == status_message(team, member, "idle", None)
         await assert_quiet(teammate)
     assert await db(Session.objects.get)(pk=session.pk) is not None

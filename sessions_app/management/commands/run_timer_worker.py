@@ -12,12 +12,14 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from prometheus_client import start_http_server
 
+from pomodoro.idempotency import idempotency_purge_expired
 from sessions_app.models import Session
-from sessions_app.services import idempotency_purge_expired, sessions_complete_due
+from sessions_app.services import sessions_complete_due
 
 logger = logging.getLogger("pomodoro.worker")
 
 PURGE_EVERY_SECONDS = 3600
+FAILED_RETRY_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -30,7 +32,7 @@ class Command(BaseCommand):
             default=0.25,
             help="Seconds between polls when nothing is due soon (default 0.25).",
         )
-        parser.add_argument("--batch", type=int, default=200, help="Sessions per transaction.")
+        parser.add_argument("--batch", type=int, default=50, help="Sessions per transaction.")
         parser.add_argument(
             "--once", action="store_true", help="Complete what is due now, then exit."
         )
@@ -68,6 +70,9 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, self._stop)
             signal.signal(signal.SIGINT, self._stop)
         last_purge = 0.0
+        # Sessions whose completion failed, left out of the batches until then (monotonic
+        # time): one bad row must not take a place in every batch.
+        failing_until: dict[int, float] = {}
         logger.info(
             "timer worker started",
             extra={"interval": interval, "batch": batch, "metrics_port": metrics_port or None},
@@ -75,7 +80,12 @@ class Command(BaseCommand):
         while not self.stopping:
             close_old_connections()
             try:
-                completed = sessions_complete_due(limit=batch)
+                moment = time.monotonic()
+                failing_until = {pk: t for pk, t in failing_until.items() if t > moment}
+                completed, failed = sessions_complete_due(
+                    limit=batch, skip_ids=frozenset(failing_until)
+                )
+                failing_until.update((pk, moment + FAILED_RETRY_SECONDS) for pk in failed)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     idempotency_purge_expired()
                     last_purge = time.monotonic()

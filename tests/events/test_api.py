@@ -2,8 +2,8 @@
 
 import pytest
 
-from sessions_app import services
-from sessions_app.models import Event
+from events.models import Event
+from sessions_app import projects
 from tests.conftest import assert_problem
 from tests.factories import ProjectFactory
 from tests.sessions_app.timer_helpers import API, iso
@@ -78,7 +78,7 @@ def test_a_new_user_has_no_events(client):
 def test_at_most_500_events_a_call(client, user):
     project = ProjectFactory(user=user, name="a")
     for number in range(501):
-        services.project_update(user=user, project_id=project.pk, name=f"name {number}")
+        projects.project_update(user=user, project_id=project.pk, name=f"name {number}")
 
     first = client.get(API + "events/").json()
     rest = client.get(API + "events/", {"after": first["results"][-1]["seq"]}).json()

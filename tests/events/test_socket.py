@@ -27,12 +27,14 @@ from websockets.sync.client import connect as ws_connect
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tokens import token_pair_for
-from pomodoro.events import flush_broadcasts, user_group
+from events import consumers, tickets
+from events.models import Event, EventStream
+from events.publish import flush_broadcasts, user_group
 from pomodoro.throttling import window_peek
-from sessions_app import consumers, services
-from sessions_app.models import Event, EventStream, Session
+from sessions_app import projects, services
+from sessions_app.models import Session
 from tests.conftest import assert_problem, client_for
-from tests.sessions_app.realtime_helpers import (
+from tests.events.socket_helpers import (
     QUIET_SECONDS,
     assert_closed_with,
     assert_quiet,
@@ -67,9 +69,9 @@ UNREACHABLE_CACHE = {
 
 def record_events(user, count: int) -> list[dict]:
     """`count` committed events of `user` (a project created, then renamed), as messages."""
-    project = services.project_create(user=user, name="name 0")
+    project = projects.project_create(user=user, name="name 0")
     for number in range(1, count):
-        services.project_update(user=user, project_id=project.pk, name=f"name {number}")
+        projects.project_update(user=user, project_id=project.pk, name=f"name {number}")
     return stored_messages(user)
 
 
@@ -93,7 +95,7 @@ def log_without_broadcast(user, seqs: list[int]) -> list[dict]:
 
 
 async def publish(user, event: dict) -> None:
-    """A live event message on the user's group, as pomodoro.events sends it."""
+    """A live event message on the user's group, as events.publish sends it."""
     await get_channel_layer().group_send(
         user_group(user.pk), {"type": "event.message", "event": event}
     )
@@ -125,7 +127,7 @@ def test_a_ticket_is_issued_to_the_caller_for_sixty_seconds(client, user):
     assert len(body["ticket"]) >= 32
     sixty = datetime.timedelta(seconds=60)
     assert before + sixty <= parse(body["expires_at"]) <= after + sixty
-    assert services.realtime_ticket_redeem(ticket=body["ticket"]) == (user, user.token_generation)
+    assert tickets.realtime_ticket_redeem(ticket=body["ticket"]) == (user, user.token_generation)
 
 
 @pytest.mark.django_db
@@ -138,11 +140,11 @@ def test_a_ticket_needs_authentication(api_client):
 @pytest.mark.postgres
 @realtime
 def test_a_ticket_is_redeemed_once_when_several_threads_race_for_it(user):
-    ticket, _ = services.realtime_ticket_create(user=user)
+    ticket, _ = tickets.realtime_ticket_create(user=user)
     count = 8
 
     results = run_in_threads(
-        count, lambda _index: services.realtime_ticket_redeem(ticket=ticket), timeout=10
+        count, lambda _index: tickets.realtime_ticket_redeem(ticket=ticket), timeout=10
     )
 
     assert [result for result in results if result is not None] == [(user, user.token_generation)]
@@ -161,26 +163,26 @@ def forged_ticket(user) -> str:
 
 
 def used_ticket(user) -> str:
-    ticket, _ = services.realtime_ticket_create(user=user)
-    assert services.realtime_ticket_redeem(ticket=ticket) == (user, user.token_generation)
+    ticket, _ = tickets.realtime_ticket_create(user=user)
+    assert tickets.realtime_ticket_redeem(ticket=ticket) == (user, user.token_generation)
     return ticket
 
 
 def expired_ticket(user) -> str:
-    ticket, _ = services.realtime_ticket_create(user=user)
+    ticket, _ = tickets.realtime_ticket_create(user=user)
     # A non-positive timeout expires the entry at once, as 60 s of waiting would.
-    assert cache.touch(services._ticket_key(ticket), timeout=-1)
+    assert cache.touch(tickets._ticket_key(ticket), timeout=-1)
     return ticket
 
 
 def ticket_of_a_disabled_user(user) -> str:
-    ticket, _ = services.realtime_ticket_create(user=user)
+    ticket, _ = tickets.realtime_ticket_create(user=user)
     User.objects.filter(pk=user.pk).update(is_active=False)
     return ticket
 
 
 def ticket_issued_before_a_password_change(user) -> str:
-    ticket, _ = services.realtime_ticket_create(user=user)
+    ticket, _ = tickets.realtime_ticket_create(user=user)
     User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
     return ticket
 
@@ -210,7 +212,7 @@ async def test_a_socket_without_a_valid_ticket_is_closed_with_4401(user, make_ti
 @realtime
 @run_async
 async def test_a_ticket_opens_one_socket_only(user):
-    ticket, _ = await db(services.realtime_ticket_create)(user=user)
+    ticket, _ = await db(tickets.realtime_ticket_create)(user=user)
 
     async with communicator(ws_path(ticket=ticket)) as first:
         assert await first.connect() == (True, None)
@@ -224,7 +226,7 @@ async def test_a_ticket_opens_one_socket_only(user):
 @realtime
 @run_async
 async def test_a_browser_origin_that_is_not_allowed_is_refused_at_the_handshake(user):
-    ticket, _ = await db(services.realtime_ticket_create)(user=user)
+    ticket, _ = await db(tickets.realtime_ticket_create)(user=user)
 
     with override_settings(WEBSOCKET_ALLOWED_ORIGINS=[ALLOWED_ORIGIN]):
         async with communicator(ws_path(ticket=ticket), origin="https://evil.example") as socket_:
@@ -765,12 +767,12 @@ async def test_replay_hands_over_to_live_without_gap_or_duplicate_under_concurre
 ):
     renames = 50
     total = renames + 1
-    project = await db(services.project_create)(user=user, name="name 0")
+    project = await db(projects.project_create)(user=user, name="name 0")
 
     def keep_committing() -> None:
         try:
             for number in range(1, renames + 1):
-                services.project_update(user=user, project_id=project.pk, name=f"name {number}")
+                projects.project_update(user=user, project_id=project.pk, name=f"name {number}")
         finally:
             connection.close()
 

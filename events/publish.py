@@ -1,7 +1,7 @@
 """The one place that broadcasts to the channel layer, and only after the commit.
 
 The event row is the truth and is written in the same transaction as the change
-(sessions_app.services.event_record). The broadcast runs in `transaction.on_commit`,
+(events.log.event_record). The broadcast runs in `transaction.on_commit`,
 so no client hears of a change that was rolled back. A failed broadcast (Redis
 down) is logged and counted (pomodoro_events_broadcast_failures_total in /metrics),
 never turned into a failed request: clients fill the gap by replaying from their

@@ -21,8 +21,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection
 
+from events import tickets
 from pomodoro.asgi import application
-from sessions_app import services
 
 WS_PATH = "/ws/v1/events/"
 RECEIVE_TIMEOUT = 3
@@ -70,7 +70,7 @@ async def communicator(path: str, *, origin: str | None = None):
 @contextlib.asynccontextmanager
 async def open_socket(user, *, after: int | None = None, origin: str | None = None):
     """A socket of `user` past its handshake; yields it and its hello message."""
-    ticket, _ = await db(services.realtime_ticket_create)(user=user)
+    ticket, _ = await db(tickets.realtime_ticket_create)(user=user)
     async with communicator(ws_path(ticket=ticket, after=after), origin=origin) as socket_:
         connected, _ = await socket_.connect()
         assert connected

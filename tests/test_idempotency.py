@@ -7,8 +7,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from sessions_app import services
-from sessions_app.models import Event, IdempotencyRecord, Session
+from events.models import Event
+from pomodoro import idempotency
+from pomodoro.models import IdempotencyRecord
+from sessions_app.models import Session
 from tests.conftest import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -146,10 +148,10 @@ def test_expired_key_may_carry_another_body(client, user):
 
 def test_retry_while_the_first_is_in_progress_answers_409(client, user):
     body = {"planned_seconds": 600}
-    services.idempotency_claim(
+    idempotency.idempotency_claim(
         user=user,
         key="k-busy",
-        fingerprint=services.request_fingerprint(method="POST", path=SESSIONS, body=body),
+        fingerprint=idempotency.request_fingerprint(method="POST", path=SESSIONS, body=body),
     )
 
     response = post(client, SESSIONS, body, key="k-busy")
@@ -161,10 +163,10 @@ def test_retry_while_the_first_is_in_progress_answers_409(client, user):
 
 def test_stale_in_progress_claim_is_taken_over(client, user):
     body = {"planned_seconds": 600}
-    services.idempotency_claim(
+    idempotency.idempotency_claim(
         user=user,
         key="k-dead",
-        fingerprint=services.request_fingerprint(method="POST", path=SESSIONS, body=body),
+        fingerprint=idempotency.request_fingerprint(method="POST", path=SESSIONS, body=body),
     )
     IdempotencyRecord.objects.filter(user=user, key="k-dead").update(
         updated_at=timezone.now() - settings.IDEMPOTENCY_STALE_AFTER - datetime.timedelta(seconds=1)
@@ -263,5 +265,5 @@ def test_purge_removes_only_expired_keys(client, user):
         created_at=timezone.now() - datetime.timedelta(hours=25),
     )
 
-    assert services.idempotency_purge_expired() == 1
+    assert idempotency.idempotency_purge_expired() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-new"]

@@ -1,16 +1,17 @@
-"""The events socket: every event of the user, in seq order, with no gap and no duplicate.
+"""The events socket: the glue between Channels and the event log.
 
+Authenticated by a ticket (events.realtime_auth), it joins the user's group and the
+groups other apps register (a user's teams), replays the log after `after`, then
+forwards live events; SeqReplay (events.replay) keeps them in seq order, each once.
 Hand-over from replay to live: the consumer joins the user's group *before* it reads
-the log, so an event that commits during the replay is both in what the replay reads
-or after it, and queued for this consumer. Channels hands a consumer one message at a
-time, so queued live events wait until connect() has finished the replay; each is then
-sent only if its seq is the next one: seqs already sent are dropped as duplicates, and
-a jump (a message the channel layer dropped, or two processes publishing out of order)
-is filled from the log first. A seq is only handed out after every lower seq of the
-user committed (see sessions_app.services.event_record), so the log always has the gap.
+the log, so an event that commits during the replay is in what the replay reads or
+after it, and queued for this consumer; SeqReplay drops what the replay already sent.
+Commands received over the socket run the services that the apps registered
+(events.registry: sessions_app's start, pause, stop and reset), as REST runs them.
 """
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -22,13 +23,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from events import registry, selectors, tickets
+from events.publish import user_group
+from events.replay import SeqReplay, TooFarBehind
 from pomodoro.errors import problem_body, problem_for_exception
-from pomodoro.events import team_group, user_group
 from pomodoro.metrics import WEBSOCKET_CONNECTIONS, WEBSOCKET_DISCONNECTS
 from pomodoro.request_log import bind_request_id, request_id_from
 from pomodoro.throttling import user_write_ensure_allowed
 from pomodoro.timefmt import isoformat_utc
-from sessions_app import selectors, services
 
 logger = logging.getLogger("pomodoro.realtime")
 
@@ -39,20 +41,6 @@ CLOSE_TOO_FAR_BEHIND = 4409
 MAX_LIVE_CATCH_UP = 2000
 CREDENTIALS_CHECK_SECONDS = 30
 AFTER_PATTERN = re.compile(r"[0-9]{1,18}")
-
-
-def _session_reset_answering_fresh(*, user, session_id: int):
-    """A reset is acknowledged with the fresh paused session it opened."""
-    _, fresh = services.session_reset(user=user, session_id=session_id)
-    return fresh
-
-
-COMMANDS = {
-    "start": services.session_start,
-    "pause": services.session_pause,
-    "stop": services.session_stop,
-    "reset": _session_reset_answering_fresh,
-}
 
 
 # Close codes as pomodoro_websocket_disconnects_total{reason} counts them: a
@@ -70,14 +58,19 @@ def _run_command(user, action: str, session_id: int) -> dict:
     # A command is a write like a REST one, counted against the same per-user limit;
     # refused (Throttled) before it touches anything.
     user_write_ensure_allowed(user_id=user.pk)
-    session = COMMANDS[action](user=user, session_id=session_id)
-    return services.session_data(session)
+    return registry.socket_commands()[action](user=user, session_id=session_id)
+
+
+def _read_page(user_id: int, after: int, limit: int) -> list[dict]:
+    events, _ = selectors.event_list(user_id=user_id, after=after, limit=limit)
+    return [event.as_message() for event in events]
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     # Set by close(): from then on nothing is sent and no command runs, although the
     # consumer lives on until the client's side of the close handshake arrives.
     closed = False
+    replay: SeqReplay | None = None
 
     async def connect(self):
         # The consumer's handlers all run in this task: every log line of the socket's
@@ -93,13 +86,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.generation = self.scope["token_generation"]
-        self.last_sent: int | None = None
-        # Live events and the watchdog's catch-up both send from the log: one at a time,
-        # so neither sends a seq the other already sent.
-        self.sending = asyncio.Lock()
+        self.replay = SeqReplay(
+            read_page=database_sync_to_async(functools.partial(_read_page, user.pk)),
+            send=self._send_unless_closed,
+            page_size=settings.EVENTS_PAGE_SIZE,
+            max_live_gap=MAX_LIVE_CATCH_UP,
+        )
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        self.team_ids: set[int] = set()
-        await self._sync_team_groups()
+        self.groups_joined: set[str] = set()
+        await self._sync_groups()
         await self.accept()
         WEBSOCKET_CONNECTIONS.inc()
         self.counted = True
@@ -109,9 +104,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "hello", "server_time": isoformat_utc(timezone.now()), "last_seq": last_seq}
         )
-        after = self._after_parameter()
-        self.last_sent = last_seq if after is None else min(after, last_seq)
-        await self._catch_up(to=last_seq, page_limit=None)
+        self.replay.begin(after=self._after_parameter(), last_seq=last_seq)
+        await self.replay.fill(last_seq)
         self.watchdog = asyncio.create_task(self._watch_credentials())
 
     async def disconnect(self, code):
@@ -132,37 +126,28 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             watchdog.cancel()
         if getattr(self, "user", None) is not None:
             await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-            for team_id in getattr(self, "team_ids", ()):
-                await self.channel_layer.group_discard(team_group(team_id), self.channel_name)
+            for group in getattr(self, "groups_joined", ()):
+                await self.channel_layer.group_discard(group, self.channel_name)
 
-    # --- Events from the channel layer ------------------------------------------------
+    # --- Messages from the channel layer ------------------------------------------------
 
     async def event_message(self, message):
         """A live event of this user, published after its commit."""
-        event = message["event"]
-        if self.closed or self.last_sent is None:
-            return  # closed, or not yet connected
-        async with self.sending:
-            if self.closed or event["seq"] <= self.last_sent:
-                return  # already sent by the replay or a catch-up
-            gap = event["seq"] > self.last_sent + 1
-            if gap and not await self._catch_up(to=event["seq"] - 1, page_limit=MAX_LIVE_CATCH_UP):
-                return
-            await self.send_json(event)
-            self.last_sent = event["seq"]
-
-    async def team_member_status(self, message):
-        """A teammate's state changed: forwarded as is (no seq, not in the log)."""
-        if self.closed or self.last_sent is None:
+        if self.closed or self.replay is None:
             return
-        await self.send_json(
-            {"type": "team.member_status", "team": message["team"], "data": message["data"]}
-        )
+        await self._following(self.replay.live(message["event"]))
 
-    async def teams_changed(self, message):
-        """The user joined or left a team (teams.services): follow the team groups."""
+    async def group_message(self, message):
+        """A message to a group the user's socket joined (a teammate's state, from teams):
+        forwarded as is; it has no seq and is not in the log."""
+        if self.closed or self.replay is None or self.replay.last_sent is None:
+            return
+        await self.send_json(message["payload"])
+
+    async def groups_changed(self, message):
+        """The groups of the user changed (joined or left a team): follow them."""
         if not self.closed:
-            await self._sync_team_groups()
+            await self._sync_groups()
 
     async def auth_revoked(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)
@@ -201,7 +186,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         session_id = content.get("session")
         # A tuple, not the dict: an action that is a list or an object cannot be hashed.
-        if action not in tuple(COMMANDS):
+        if action not in tuple(registry.socket_commands()):
             await self._ack_invalid(
                 request_id, "action", "action must be start, pause, stop, reset or ping."
             )
@@ -230,6 +215,22 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     # --- Helpers -------------------------------------------------------------------------
 
+    async def _send_unless_closed(self, message: dict) -> None:
+        if not self.closed:
+            await self.send_json(message)
+
+    async def _following(self, sending) -> None:
+        """Awaits a send of the replay; a client too far behind is told to reconnect."""
+        try:
+            await sending
+        except TooFarBehind as behind:
+            logger.info(
+                "socket too far behind, told to reconnect",
+                extra={"user_id": self.user.pk, "last_sent": behind.last_sent},
+            )
+            await self.send_json({"type": "reconnect", "last_seq": behind.last_sent})
+            await self.close(code=CLOSE_TOO_FAR_BEHIND)
+
     async def _ack_invalid(self, request_id, field: str, detail: str) -> None:
         """A refused command as the REST API refuses invalid input: 400 `invalid` with
         the message under its field in `errors` (the contract's validation errors)."""
@@ -252,32 +253,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _last_seq(self) -> int:
         _, last_seq = await database_sync_to_async(selectors.event_list)(
-            user=self.user, after=0, limit=0
+            user_id=self.user.pk, after=0, limit=0
         )
         return last_seq
-
-    async def _catch_up(self, *, to: int, page_limit: int | None) -> bool:
-        """Sends every event after last_sent up to `to` from the log, in pages. Answers
-        False (and closes) when a live gap is too large to fill without stalling."""
-        if page_limit is not None and to - self.last_sent > page_limit:
-            logger.info(
-                "socket too far behind, told to reconnect",
-                extra={"user_id": self.user.pk, "behind": to - self.last_sent},
-            )
-            await self.send_json({"type": "reconnect", "last_seq": self.last_sent})
-            await self.close(code=CLOSE_TOO_FAR_BEHIND)
-            return False
-        while self.last_sent < to:
-            events, _ = await database_sync_to_async(selectors.event_list)(
-                user=self.user, after=self.last_sent, limit=settings.EVENTS_PAGE_SIZE
-            )
-            events = [event for event in events if event.seq <= to]
-            if not events:
-                break
-            for event in events:
-                await self.send_json(event.as_message())
-                self.last_sent = event.seq
-        return True
 
     async def _watch_credentials(self) -> None:
         """Closes the socket within CREDENTIALS_CHECK_SECONDS of the user being disabled or
@@ -291,40 +269,34 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 if not await self._credentials_current():
                     await self.close(code=CLOSE_UNAUTHORIZED)
                     return
-                await self._catch_up_from_log()
+                last_seq = await self._last_seq()
+                if last_seq > self.replay.last_sent:
+                    await self._following(self.replay.fill(last_seq, limited=True))
                 if self.closed:
                     return
                 # The channel layer forgets a group member after its group_expiry (a day by
-                # default); joining again keeps a long-lived socket in the user's group.
+                # default); joining again keeps a long-lived socket in its groups.
                 await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-                # Also re-reads the teams, in case a teams.changed push was lost.
-                await self._sync_team_groups(rejoin=True)
+                # Also re-reads the groups, in case a groups.changed push was lost.
+                await self._sync_groups(rejoin=True)
             except Exception:
                 # Redis or PostgreSQL down for a moment: the watchdog must outlive it,
                 # or this socket would never be checked again.
                 logger.warning("socket watchdog check failed; retrying", exc_info=True)
 
-    async def _catch_up_from_log(self) -> None:
-        last_seq = await self._last_seq()
-        if last_seq > self.last_sent:
-            async with self.sending:
-                await self._catch_up(to=last_seq, page_limit=MAX_LIVE_CATCH_UP)
-
-    async def _sync_team_groups(self, *, rejoin: bool = False) -> None:
-        """Joins the groups `team.<id>` of the user's teams and leaves those of teams the
-        user is no longer in. One query."""
-        from teams.selectors import team_ids_of
-
-        current = set(await database_sync_to_async(team_ids_of)(user_id=self.user.pk))
-        for team_id in self.team_ids - current:
-            await self.channel_layer.group_discard(team_group(team_id), self.channel_name)
-        for team_id in current if rejoin else current - self.team_ids:
-            await self.channel_layer.group_add(team_group(team_id), self.channel_name)
-        self.team_ids = current
+    async def _sync_groups(self, *, rejoin: bool = False) -> None:
+        """Joins the groups the apps registered for the user (events.registry) and leaves
+        those the user is no longer in."""
+        current = await database_sync_to_async(registry.socket_groups_of)(self.user.pk)
+        for group in self.groups_joined - current:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in current if rejoin else current - self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = current
 
     async def _credentials_current(self) -> bool:
         """False once the user was disabled or changed their password since the socket
         opened: the rules REST applies to every request's token."""
-        return await database_sync_to_async(services.realtime_credentials_current)(
+        return await database_sync_to_async(tickets.realtime_credentials_current)(
             user_id=self.user.pk, generation=self.generation
         )

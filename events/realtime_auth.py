@@ -7,7 +7,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from sessions_app.services import realtime_ticket_redeem
+from events.tickets import realtime_ticket_redeem
 
 
 class NativeOrAllowedOriginValidator:

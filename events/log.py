@@ -1,0 +1,85 @@
+"""Recording events: the one place where an event is appended to a user's log.
+
+Every change a client must hear of appends an event with the user's next `seq`
+(1, 2, 3, ... with no gaps) in the transaction of the change, then the reactions
+registered in events.registry run (in the transaction, or after the commit), and
+the event is broadcast to the user's sockets after the commit (events.publish).
+"""
+
+import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from events import registry
+from events.models import Event, EventStream
+from events.publish import publish_on_commit, user_group
+
+
+def _record_statement() -> str:
+    """Allocates the user's next `seq` and inserts the event, in one statement.
+
+    The upsert takes the row lock of the user's stream and holds it until commit, so
+    concurrent transactions of one user get consecutive numbers in commit order, and a
+    rolled-back transaction gives its number back: no gaps, no duplicates.
+
+    It first takes FOR KEY SHARE on the user row: the upsert's update path runs no
+    foreign-key check, so without it a transaction could hold the stream lock and only
+    then wait for the user row (at the event insert) behind a guest claim, which
+    key-updates the user row (FOR UPDATE) and then waits for the stream lock: a
+    deadlock. With it, the user row always comes before the stream row.
+    """
+    stream = EventStream._meta.db_table
+    event = Event._meta.db_table
+    users = get_user_model()._meta.db_table
+    return (
+        f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
+        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, 1 FROM owner "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + 1 "
+        "RETURNING user_id, last_seq) "
+        f"INSERT INTO {event} (user_id, seq, type, at, data) "
+        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+    )
+
+
+_statement: str | None = None
+
+
+def event_record(
+    *,
+    user: Any,
+    type: str,
+    data: dict,
+    subject: Any = None,
+    at: datetime.datetime | None = None,
+) -> Event:
+    """Appends an event to the user's log in the current transaction, runs the reactions
+    registered for its type and publishes it to the user's sockets after the commit.
+
+    `subject` is the object the event is about (a session), handed to the reactions as
+    written; `at` is the moment of the change (default now)."""
+    global _statement
+    if not connection.in_atomic_block:
+        raise RuntimeError("event_record must run inside the transaction of the change")
+    if _statement is None:
+        _statement = _record_statement()
+    event = Event(user_id=user.pk, type=type, at=at or timezone.now(), data=data)
+    data_field = Event._meta.get_field("data")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statement,
+            {
+                "user_id": user.pk,
+                "type": type,
+                "at": event.at,
+                "data": data_field.get_db_prep_value(data, connection),
+            },
+        )
+        event.pk, event.seq = cursor.fetchone()
+    # Published before the reactions run: an event a reaction records (a badge earned)
+    # has the higher seq, and its broadcast must come second.
+    publish_on_commit(user_group(user.pk), {"type": "event.message", "event": event.as_message()})
+    registry.reactions_run(registry.Recorded(user=user, event=event, subject=subject))
+    return event

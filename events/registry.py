@@ -1,0 +1,141 @@
+"""What the apps above the event log add to it, in one place.
+
+The event log sits at the bottom of the layers and imports no app; the apps above
+register here, in their AppConfig.ready(), what it must call:
+
+- Reactions: a rule of a higher app that follows a recorded event. They run in the
+  order of REACTIONS below, each in the phase written there:
+    1. "analytics.badges", in the transaction: a completed focus session (or any other
+       change that can earn a badge) records the badge, and its `badge.earned` event,
+       exactly once and together with the change (rolled back with it).
+    2. "teams.member_status", after the commit: the member's new state is pushed to
+       the user's teams. The team lookup and the pushes need no lock, so they run
+       outside the transaction, not under the session's row lock.
+  A reaction registered under a name not listed here is refused at start-up, so this
+  list is the whole truth.
+- Socket commands: the actions a client may send over the events socket
+  (sessions_app registers start, pause, stop and reset).
+- Socket groups: the channel-layer groups a user's socket joins besides the user's
+  own (teams registers the user's team groups).
+"""
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger("pomodoro.events")
+
+
+class Phase(enum.Enum):
+    IN_TRANSACTION = "in the transaction"
+    AFTER_COMMIT = "after commit"
+
+
+REACTIONS: tuple[tuple[str, Phase], ...] = (
+    ("analytics.badges", Phase.IN_TRANSACTION),
+    ("teams.member_status", Phase.AFTER_COMMIT),
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded event as a reaction sees it: the user, the event row, and the object
+    the event is about (a session) as it was written, or None."""
+
+    user: Any
+    event: Any
+    subject: Any = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    name: str
+    phase: Phase
+    event_types: frozenset[str]
+    handler: Callable[[Recorded], None]
+
+
+_reactions: dict[str, Reaction] = {}
+_by_type: dict[str, tuple[Reaction, ...]] = {}
+
+
+def reaction_register(
+    name: str, *, event_types: frozenset[str], handler: Callable[[Recorded], None]
+) -> None:
+    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`."""
+    phases = dict(REACTIONS)
+    if name not in phases:
+        raise LookupError(f"{name!r} is not in events.registry.REACTIONS")
+    if name in _reactions and _reactions[name].handler is not handler:
+        raise ValueError(f"reaction {name!r} is registered already")
+    _reactions[name] = Reaction(name, phases[name], frozenset(event_types), handler)
+    _by_type.clear()
+
+
+def reactions_for(event_type: str) -> tuple[Reaction, ...]:
+    """The reactions to `event_type`, in the order of REACTIONS."""
+    found = _by_type.get(event_type)
+    if found is None:
+        found = tuple(
+            _reactions[name]
+            for name, _phase in REACTIONS
+            if name in _reactions and event_type in _reactions[name].event_types
+        )
+        _by_type[event_type] = found
+    return found
+
+
+def reactions_run(recorded: Recorded) -> None:
+    """Runs the reactions to a just-recorded event: those of the transaction now (an
+    exception rolls the change back with them), the others once it commits."""
+    for reaction in reactions_for(recorded.event.type):
+        if reaction.phase is Phase.IN_TRANSACTION:
+            reaction.handler(recorded)
+        else:
+            transaction.on_commit(partial(_after_commit, reaction, recorded))
+
+
+def _after_commit(reaction: Reaction, recorded: Recorded) -> None:
+    # The change is committed: whatever goes wrong here must not fail the request.
+    try:
+        reaction.handler(recorded)
+    except Exception:
+        logger.warning(
+            "reaction failed after commit",
+            extra={"reaction": reaction.name, "event_type": recorded.event.type},
+            exc_info=True,
+        )
+
+
+# --- The events socket ---------------------------------------------------------------
+
+# action -> function(user=, session_id=) answering the session object the ack carries.
+SocketCommand = Callable[..., dict]
+_socket_commands: dict[str, SocketCommand] = {}
+_socket_group_sources: dict[str, Callable[[int], set[str]]] = {}
+
+
+def socket_command_register(action: str, command: SocketCommand) -> None:
+    _socket_commands[action] = command
+
+
+def socket_commands() -> dict[str, SocketCommand]:
+    return _socket_commands
+
+
+def socket_groups_register(name: str, groups_of: Callable[[int], set[str]]) -> None:
+    """`groups_of(user_id)` names the groups the user's sockets join besides the user's
+    own; sockets re-read it when told `groups.changed` and every watchdog round."""
+    _socket_group_sources[name] = groups_of
+
+
+def socket_groups_of(user_id: int) -> set[str]:
+    groups: set[str] = set()
+    for groups_of in _socket_group_sources.values():
+        groups |= groups_of(user_id)
+    return groups

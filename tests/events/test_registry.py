@@ -1,0 +1,60 @@
+"""events.registry: the one list of reactions, run in its order and phase."""
+
+import pytest
+from django.db import transaction
+
+from events import registry
+from events.log import event_record
+from events.models import Event
+
+
+def test_the_apps_register_every_listed_reaction_in_its_phase():
+    registered = {name: reaction.phase for name, reaction in registry._reactions.items()}
+
+    assert registered == dict(registry.REACTIONS)
+
+
+def test_session_completion_runs_badges_before_team_status():
+    names = [reaction.name for reaction in registry.reactions_for("session.completed")]
+
+    assert names == ["analytics.badges", "teams.member_status"]
+
+
+def test_a_reaction_not_listed_is_refused():
+    with pytest.raises(LookupError):
+        registry.reaction_register(
+            "somewhere.else", event_types=frozenset({"x"}), handler=lambda recorded: None
+        )
+
+
+def test_the_socket_commands_are_the_session_actions():
+    assert sorted(registry.socket_commands()) == ["pause", "reset", "start", "stop"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_after_commit_reaction_runs_only_once_committed_and_cannot_fail_the_change(user):
+    seen: list[str] = []
+
+    def note(recorded):
+        seen.append(recorded.event.type)
+        raise RuntimeError("a reaction failing after commit")
+
+    name, _phase = registry.REACTIONS[1]
+    original = registry._reactions[name]
+    registry._reactions[name] = registry.Reaction(
+        name, registry.Phase.AFTER_COMMIT, frozenset({"test.event"}), note
+    )
+    registry._by_type.clear()
+    try:
+        with transaction.atomic():
+            event_record(user=user, type="test.event", data={})
+            assert seen == []
+        assert seen == ["test.event"]
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            event_record(user=user, type="test.event", data={})
+            1 / 0  # noqa: B018
+        assert seen == ["test.event"]
+    finally:
+        registry._reactions[name] = original
+        registry._by_type.clear()
+    assert list(Event.objects.filter(user=user).values_list("seq", "type")) == [(1, "test.event")]
