@@ -34,7 +34,16 @@ from accounts.serializers import (
 )
 from pomodoro.after_response import ResponseThen
 from pomodoro.pagination import cursor_paginator
-from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.schema import (
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    PAGE_PARAMETERS,
+    THROTTLED,
+    TOKEN_NOT_VALID,
+    invalid,
+    paginated,
+    problem,
+)
 from pomodoro.throttling import (
     GuestIpThrottle,
     LoginAccountThrottle,
@@ -47,7 +56,8 @@ from pomodoro.throttling import (
 from pomodoro.validation import validated
 
 TOO_MANY_GUESSES = problem(
-    "Too many password guesses from this address, or for this account (`throttled`)."
+    "Too many password guesses from this address, or for this account (`throttled`).",
+    THROTTLED,
 )
 
 
@@ -81,7 +91,7 @@ class LoginView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             400: invalid(),
-            401: problem("Wrong email or password (`not_authenticated`)."),
+            401: problem("Wrong email or password (`not_authenticated`).", NOT_AUTHENTICATED),
         },
         tags=["auth"],
         summary="Log in with email and password",
@@ -99,7 +109,9 @@ class RefreshView(PublicAuthView):
         responses={
             200: TokenPairSerializer,
             400: invalid(),
-            401: problem("Expired, rotated, revoked or forged token (`token_not_valid`)."),
+            401: problem(
+                "Expired, rotated, revoked or forged token (`token_not_valid`).", TOKEN_NOT_VALID
+            ),
         },
         tags=["auth"],
         summary="Exchange a refresh token for a new pair (the old one stops working)",
@@ -116,7 +128,7 @@ class LogoutView(PublicAuthView):
         responses={
             204: None,
             400: invalid(),
-            401: problem("The refresh token is not valid (`token_not_valid`)."),
+            401: problem("The refresh token is not valid (`token_not_valid`).", TOKEN_NOT_VALID),
         },
         tags=["auth"],
         summary="Revoke a refresh token",
@@ -144,7 +156,7 @@ class GuestView(PublicAuthView):
 class ClaimView(APIView):
     @extend_schema(
         request=ClaimInput,
-        responses={200: UserOnlySerializer, 400: invalid(), 401: problem("Not authenticated.")},
+        responses={200: UserOnlySerializer, 400: invalid()},
         tags=["auth"],
         summary="Turn the current guest account into a normal one, keeping its data",
     )
@@ -299,7 +311,7 @@ class MyTokenListView(APIView):
 
 class MyTokenDetailView(APIView):
     @extend_schema(
-        responses={204: None, 404: problem("No such token.")},
+        responses={204: None, 404: problem("No such token.", NOT_FOUND)},
         tags=["me"],
         summary="Revoke a personal access token, at once",
     )

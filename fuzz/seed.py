@@ -6,7 +6,7 @@ fuzzed requests reach the code behind the 404. Objects the fuzzer deletes are th
 so deleting them does not turn every later request into a 404. The ids go into a copy
 of fuzz/schemathesis.toml.template; the access token is printed as a shell assignment.
 
-    eval "$(python -m fuzz.seed http://127.0.0.1:8190 fuzz/out/schemathesis.toml)"
+    eval "$(python -m fuzz.seed http://127.0.0.1:$PORT fuzz/out/schemathesis.toml)"
 """
 
 import shlex

@@ -220,7 +220,11 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
 # DEBUG off, as Django's own do.
 def bad_request(request, exception) -> JsonResponse:
     if request.path.startswith("/api/"):
-        return problem_response(400, "invalid", "The request was refused before it was read.")
+        # `errors` as every 400 `invalid` has it (the ValidationProblem of the schema); no
+        # field of the request is at fault.
+        return problem_response(
+            400, "invalid", "The request was refused before it was read.", errors={}
+        )
     return defaults.bad_request(request, exception)
 
 

@@ -19,7 +19,17 @@ from accounts.api import PublicAuthView
 from pomodoro.converters import ObjectIdConverter
 from pomodoro.idempotency import IDEMPOTENCY_HEADER, idempotent
 from pomodoro.pagination import cursor_paginator
-from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.schema import (
+    ACTIVE_SESSION_EXISTS,
+    INVALID_TRANSITION,
+    NOT_FOUND,
+    OVERLAP,
+    PAGE_PARAMETERS,
+    VERSION_MISMATCH,
+    invalid,
+    paginated,
+    problem,
+)
 from pomodoro.validation import validated
 from sessions_app import calendar, export, projects, selectors, services
 from sessions_app.serializers import (
@@ -68,7 +78,7 @@ class ProjectViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[ID_PARAMETER],
-        responses={200: ProjectSerializer, 404: problem("No such project.")},
+        responses={200: ProjectSerializer, 404: problem("No such project.", NOT_FOUND)},
     )
     def retrieve(self, request, pk: int):
         return Response(
@@ -78,7 +88,11 @@ class ProjectViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[ID_PARAMETER],
         request=ProjectSerializer,
-        responses={200: ProjectSerializer, 400: invalid(), 404: problem("No such project.")},
+        responses={
+            200: ProjectSerializer,
+            400: invalid(),
+            404: problem("No such project.", NOT_FOUND),
+        },
     )
     def partial_update(self, request, pk: int):
         changes = validated(ProjectSerializer, request.data, partial=True)
@@ -86,7 +100,8 @@ class ProjectViewSet(viewsets.ViewSet):
         return Response(ProjectSerializer(project).data)
 
     @extend_schema(
-        parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such project.")}
+        parameters=[ID_PARAMETER],
+        responses={204: None, 404: problem("No such project.", NOT_FOUND)},
     )
     def destroy(self, request, pk: int):
         projects.project_delete(user=request.user, project_id=pk)
@@ -119,14 +134,19 @@ class TaskViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=TaskSerializer,
-        responses={201: TaskSerializer, 400: invalid(), 404: problem("No such project.")},
+        responses={
+            201: TaskSerializer,
+            400: invalid(),
+            404: problem("No such project.", NOT_FOUND),
+        },
     )
     def create(self, request):
         task = projects.task_create(user=request.user, **validated(TaskSerializer, request.data))
         return Response(self._task_data(request, [task])[0], status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[ID_PARAMETER], responses={200: TaskSerializer, 404: problem("No such task.")}
+        parameters=[ID_PARAMETER],
+        responses={200: TaskSerializer, 404: problem("No such task.", NOT_FOUND)},
     )
     def retrieve(self, request, pk: int):
         task = selectors.task_get(user=request.user, task_id=pk)
@@ -135,14 +155,20 @@ class TaskViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[ID_PARAMETER],
         request=TaskSerializer,
-        responses={200: TaskSerializer, 400: invalid(), 404: problem("No such task or project.")},
+        responses={
+            200: TaskSerializer,
+            400: invalid(),
+            404: problem("No such task or project.", NOT_FOUND),
+        },
     )
     def partial_update(self, request, pk: int):
         changes = validated(TaskSerializer, request.data, partial=True)
         task = projects.task_update(user=request.user, task_id=pk, **changes)
         return Response(self._task_data(request, [task])[0])
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.")})
+    @extend_schema(
+        parameters=[ID_PARAMETER], responses={204: None, 404: problem("No such task.", NOT_FOUND)}
+    )
     def destroy(self, request, pk: int):
         projects.task_delete(user=request.user, task_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -150,8 +176,15 @@ class TaskViewSet(viewsets.ViewSet):
 
 # --- Sessions ----------------------------------------------------------------------
 
-SESSION_NOT_FOUND = problem("No such session (`not_found`).")
-TRANSITION_CONFLICT = problem("The state does not allow this action (`invalid_transition`).")
+SESSION_NOT_FOUND = problem("No such session (`not_found`).", NOT_FOUND)
+TRANSITION_CONFLICT = problem(
+    "The state does not allow this action (`invalid_transition`, with the session).",
+    INVALID_TRANSITION,
+)
+ACTIVE_SESSION_CONFLICT = problem(
+    "Another session is active (`active_session_exists`, with it as `active_session`).",
+    ACTIVE_SESSION_EXISTS,
+)
 
 
 def session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -226,8 +259,8 @@ class SessionViewSet(viewsets.ViewSet):
         responses={
             201: SessionSerializer,
             400: invalid(),
-            404: problem("No such task."),
-            409: problem("Another session is active (`active_session_exists`)."),
+            404: problem("No such task.", NOT_FOUND),
+            409: ACTIVE_SESSION_CONFLICT,
         },
         summary="Create a session (running unless start is false)",
     )
@@ -254,7 +287,10 @@ class SessionViewSet(viewsets.ViewSet):
             200: SessionSerializer,
             400: invalid(),
             404: SESSION_NOT_FOUND,
-            412: problem("The version differs from If-Match (`version_mismatch`)."),
+            412: problem(
+                "The version differs from If-Match (`version_mismatch`, with the session).",
+                VERSION_MISMATCH,
+            ),
         },
     )
     def partial_update(self, request, pk: int):
@@ -325,7 +361,17 @@ class SessionViewSet(viewsets.ViewSet):
     @extend_schema(
         request=None,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
-        responses={201: SessionSerializer, 404: SESSION_NOT_FOUND, 409: TRANSITION_CONFLICT},
+        responses={
+            201: SessionSerializer,
+            404: SESSION_NOT_FOUND,
+            # active_session_exists: another session began as this one ended (a race).
+            409: problem(
+                "The session has ended already (`invalid_transition`), or another session "
+                "became active meanwhile (`active_session_exists`).",
+                INVALID_TRANSITION,
+                ACTIVE_SESSION_EXISTS,
+            ),
+        },
         summary="End as interrupted and answer a fresh paused session like it",
     )
     @action(detail=True, methods=["post"])
@@ -340,8 +386,11 @@ class SessionViewSet(viewsets.ViewSet):
         responses={
             201: SessionSerializer,
             400: invalid(),
-            404: problem("No such task."),
-            409: problem("Overlaps another session (`overlap`)."),
+            404: problem("No such task.", NOT_FOUND),
+            409: problem(
+                "Overlaps another session (`overlap`, with its id as `overlapping_session`).",
+                OVERLAP,
+            ),
         },
         summary="Record past time as a finished manual session",
     )
@@ -433,7 +482,7 @@ class CalendarFeedView(PublicAuthView):
                 response=OpenApiTypes.STR,
                 description="RFC 5545: one VEVENT per session ended in the last 90 days.",
             ),
-            404: problem("No such calendar feed."),
+            404: problem("No such calendar feed.", NOT_FOUND),
         },
         tags=["integrations"],
         summary="Your sessions as an iCalendar feed",

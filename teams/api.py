@@ -9,7 +9,16 @@ from rest_framework.views import APIView
 
 from analytics.serializers import LeaderboardSerializer
 from pomodoro.pagination import cursor_paginator
-from pomodoro.schema import PAGE_PARAMETERS, invalid, paginated, problem
+from pomodoro.schema import (
+    LAST_OWNER,
+    LIMIT_REACHED,
+    NOT_FOUND,
+    PAGE_PARAMETERS,
+    PERMISSION_DENIED,
+    invalid,
+    paginated,
+    problem,
+)
 from pomodoro.throttling import JoinIpThrottle, JoinUserThrottle, WriteUserThrottle
 from pomodoro.validation import validated
 from teams import selectors, services
@@ -26,10 +35,18 @@ from teams.serializers import (
     TeamStatusSerializer,
 )
 
-NOT_FOUND = problem("Not a member of this team, or no such team (code `not_found`).")
-FORBIDDEN = problem("Your role in the team does not allow this (code `permission_denied`).")
-LAST_OWNER = problem("The team's last owner cannot step down or leave (`invalid_transition`).")
-LIMIT = problem("Too many members in the team, or teams for you (code `limit_reached`).")
+TEAM_NOT_FOUND = problem(
+    "Not a member of this team, or no such team (code `not_found`).", NOT_FOUND
+)
+FORBIDDEN = problem(
+    "Your role in the team does not allow this (code `permission_denied`).", PERMISSION_DENIED
+)
+LAST_OWNER_LEAVES = problem(
+    "The team's last owner cannot step down or leave (`invalid_transition`).", LAST_OWNER
+)
+LIMIT = problem(
+    "Too many members in the team, or teams for you (code `limit_reached`).", LIMIT_REACHED
+)
 
 
 def _paginate(view: APIView, request, queryset, serializer_class, ordering=("id",)):
@@ -70,14 +87,14 @@ class TeamDetailView(TeamView):
     team_actions = {"GET": "team.read", "PATCH": "team.rename", "DELETE": "team.delete"}
 
     @extend_schema(
-        responses={200: TeamSerializer, 404: NOT_FOUND}, tags=["teams"], summary="A team"
+        responses={200: TeamSerializer, 404: TEAM_NOT_FOUND}, tags=["teams"], summary="A team"
     )
     def get(self, request, team_id):
         return Response(TeamSerializer(request.team_membership).data)
 
     @extend_schema(
         request=TeamInput,
-        responses={200: TeamSerializer, 400: invalid(), 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: TeamSerializer, 400: invalid(), 403: FORBIDDEN, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="Rename a team (owners and admins)",
     )
@@ -87,7 +104,7 @@ class TeamDetailView(TeamView):
         return Response(TeamSerializer(membership).data)
 
     @extend_schema(
-        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={204: None, 403: FORBIDDEN, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="Delete a team (owners); members' sessions stay",
     )
@@ -102,7 +119,7 @@ class MemberListView(TeamView):
     @extend_schema(
         operation_id="teams_members_list",
         parameters=PAGE_PARAMETERS,
-        responses={200: paginated(MembershipSerializer), 404: NOT_FOUND},
+        responses={200: paginated(MembershipSerializer), 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="The team's members, in the order they joined",
     )
@@ -120,8 +137,8 @@ class MemberDetailView(TeamView):
             200: MembershipSerializer,
             400: invalid(),
             403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: LAST_OWNER,
+            404: TEAM_NOT_FOUND,
+            409: LAST_OWNER_LEAVES,
         },
         tags=["teams"],
         summary="Change a member's role (owners)",
@@ -134,7 +151,7 @@ class MemberDetailView(TeamView):
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(
-        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND, 409: LAST_OWNER},
+        responses={204: None, 403: FORBIDDEN, 404: TEAM_NOT_FOUND, 409: LAST_OWNER_LEAVES},
         tags=["teams"],
         summary="Remove a member (owners, admins), or leave (your own user id)",
     )
@@ -149,7 +166,7 @@ class InviteListView(TeamView):
     @extend_schema(
         operation_id="teams_invites_list",
         parameters=PAGE_PARAMETERS,
-        responses={200: paginated(InviteSerializer), 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: paginated(InviteSerializer), 403: FORBIDDEN, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="The team's invites not revoked nor expired (owners and admins)",
     )
@@ -159,7 +176,7 @@ class InviteListView(TeamView):
 
     @extend_schema(
         request=InviteInput,
-        responses={201: InviteSerializer, 400: invalid(), 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={201: InviteSerializer, 400: invalid(), 403: FORBIDDEN, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="Create an invite code, valid 7 days (owners and admins)",
     )
@@ -173,7 +190,7 @@ class InviteDetailView(TeamView):
     team_actions = {"DELETE": "invite.revoke"}
 
     @extend_schema(
-        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={204: None, 403: FORBIDDEN, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="Revoke an invite (owners and admins)",
     )
@@ -210,7 +227,7 @@ class TeamStatusView(TeamView):
     team_actions = {"GET": "status.read"}
 
     @extend_schema(
-        responses={200: TeamStatusSerializer, 404: NOT_FOUND},
+        responses={200: TeamStatusSerializer, 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="Every member's state, remaining time and focus today (their own day)",
     )
@@ -224,7 +241,7 @@ class TeamLeaderboardView(TeamView):
 
     @extend_schema(
         parameters=[TeamLeaderboardInput],
-        responses={200: LeaderboardSerializer, 400: invalid(), 404: NOT_FOUND},
+        responses={200: LeaderboardSerializer, 400: invalid(), 404: TEAM_NOT_FOUND},
         tags=["teams"],
         summary="The team's members by focus time today, this week or all time",
     )

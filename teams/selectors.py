@@ -4,6 +4,7 @@ session's name, description or task (docs/design.md, Teams, privacy)."""
 
 import datetime
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -28,13 +29,15 @@ def team_ids_of(*, user_id: int) -> list[int]:
     """The user's teams. Read after every session event of every user (teams.services.
     member_status_publish), so written once as SQL, not compiled by the ORM each time."""
     with connection.cursor() as cursor:
-        cursor.execute(_TEAM_IDS_OF, [user_id])
+        cursor.execute(_team_ids_of_statement(), [user_id])
         return [team_id for (team_id,) in cursor.fetchall()]
 
 
-_TEAM_IDS_OF = (
-    f"SELECT team_id FROM {connection.ops.quote_name(Membership._meta.db_table)} WHERE user_id = %s"
-)
+@cache
+def _team_ids_of_statement() -> str:
+    # Built on first use, not at import: management commands import this with no database.
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    return f"SELECT team_id FROM {table} WHERE user_id = %s"
 
 
 def team_groups_of(user_id: int) -> set[str]:

@@ -25,3 +25,43 @@ def request_body_properties(schema: dict) -> Iterator[tuple[str, str, str, dict]
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 for name, prop in resolved(media["schema"]).get("properties", {}).items():
                     yield method, path, name, resolved(prop)
+
+
+def _without_nullable(node: object) -> object:
+    """OpenAPI 3.0's schema dialect as JSON Schema (2020-12): `nullable: true` becomes
+    null among the `type`s (and in the `enum`, which lists every value allowed), or, on a
+    schema with no `type` of its own (a $ref, allOf, oneOf), an `anyOf` with null; a
+    `$ref` to a component points into `$defs`."""
+    if isinstance(node, list):
+        return [_without_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str):
+            converted[key] = value.replace("#/components/schemas/", "#/$defs/")
+        elif key in ("properties", "$defs"):
+            converted[key] = {name: _without_nullable(item) for name, item in value.items()}
+        elif key in ("enum", "example", "default", "discriminator", "required"):
+            converted[key] = value  # values and names, not schemas
+        else:
+            converted[key] = _without_nullable(value)
+    if not converted.pop("nullable", False):
+        return converted
+    if "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+        if "enum" in converted and None not in converted["enum"]:
+            converted["enum"] = [*converted["enum"], None]
+        return converted
+    return {"anyOf": [converted, {"type": "null"}]}
+
+
+def json_schema(openapi: dict, schema: dict) -> dict:
+    """The JSON Schema (2020-12) of `schema`, a schema of the OpenAPI 3.0 document
+    `openapi`, with every component it may refer to under `$defs`."""
+    components = openapi.get("components", {}).get("schemas", {})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **_without_nullable(schema),
+        "$defs": {name: _without_nullable(component) for name, component in components.items()},
+    }

@@ -137,6 +137,7 @@ def test_a_host_not_served_is_a_problem_under_the_api(client, settings):
 
     body = assert_problem(response, 400, "invalid")
     assert body["detail"] == "The request was refused before it was read."
+    assert body["errors"] == {}  # as every 400 invalid has them (ValidationProblem)
 
 
 def test_a_host_not_served_elsewhere_keeps_djangos_page(client, settings):

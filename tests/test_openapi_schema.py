@@ -6,6 +6,8 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from pomodoro.exceptions import DomainError
+from pomodoro.schema import PROBLEM_SHAPES
 from teams import services as team_services
 from tests.conftest import assert_problem
 
@@ -44,8 +46,12 @@ def test_every_operation_documents_the_errors_of_its_shape(schema):
             assert "401" in documented, (method, path)
         if "path" in locations:
             assert "404" in documented, (method, path)
-        if method in ("post", "patch"):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        if "requestBody" in operation or "Idempotency-Key" in names:
             assert {"400", "415"} <= documented, (method, path)
+        if method in ("post", "patch"):
+            assert "413" in documented, (method, path)
+        assert {"500", "503"} <= documented, (method, path)
 
 
 def test_path_ids_are_numbers(schema):
@@ -85,3 +91,40 @@ def test_day_starts_at_is_documented_as_the_hh_mm_it_answers(schema, client):
     changed = client.patch(API + "me/", {"day_starts_at": "04:30"}).json()["day_starts_at"]
     assert changed == "04:30" and re.fullmatch(field["pattern"], changed)
     assert_problem(client.patch(API + "me/", {"day_starts_at": "4:30:00"}), 400, "invalid")
+
+
+def test_every_error_of_ours_has_a_problem_shape_the_schema_can_name():
+    def subclasses(cls):
+        for subclass in cls.__subclasses__():
+            yield subclass
+            yield from subclasses(subclass)
+
+    shaped = {shape.code for shape in PROBLEM_SHAPES.values()}
+    assert {error.default_code for error in subclasses(DomainError)} <= shaped
+
+
+def test_every_problem_shape_in_use_is_a_component(schema):
+    components = schema["components"]["schemas"]
+    for path, method, operation in operations(schema):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            body = response["content"]["application/problem+json"]["schema"]
+            for ref in body.get("oneOf", [body]):
+                name = ref["$ref"].rsplit("/", 1)[1]
+                assert components[name] == PROBLEM_SHAPES[name].schema(), (method, path)
+
+
+def test_answers_document_the_headers_they_carry(schema):
+    for path, method, operation in operations(schema):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            assert ("Idempotent-Replayed" in headers) == ("Idempotency-Key" in names), (
+                method,
+                path,
+                status,
+            )
+            media = response.get("content", {}).get("application/json", {})
+            if media.get("schema") == {"$ref": "#/components/schemas/Session"}:
+                assert headers["ETag"]["required"] is True, (method, path, status)

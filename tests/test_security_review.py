@@ -17,8 +17,8 @@ from pomodoro.validation import EARLIEST_DATE, LATEST_DATE
 from teams import services as team_services
 from teams.models import Invite
 from tests.conftest import assert_problem, client_for
-from tests.factories import UserFactory
 from tests.events.socket_helpers import assert_closed_with, db, open_socket, run_async
+from tests.factories import UserFactory
 
 DATE_OUT_OF_RANGE = "Give a date from 0002-01-01 to 9998-12-31."
 INSTANT_OUT_OF_RANGE = "Give a time from 0002-01-01 to 9998-12-31."

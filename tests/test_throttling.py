@@ -540,7 +540,7 @@ def test_the_schema_documents_429_for_every_write(api_client):
 
     throttled = paths["/api/v1/auth/login/"]["post"]["responses"]["429"]
     assert throttled["content"]["application/problem+json"]["schema"] == {
-        "$ref": "#/components/schemas/Problem"
+        "$ref": "#/components/schemas/ThrottledProblem"
     }
     assert set(throttled["headers"]) == {
         "Retry-After",
@@ -548,6 +548,7 @@ def test_the_schema_documents_429_for_every_write(api_client):
         "RateLimit-Remaining",
         "RateLimit-Reset",
     }
+    assert all(header["required"] for header in throttled["headers"].values())
     assert "429" in paths["/api/v1/me/"]["patch"]["responses"]
     assert "429" in paths["/api/v1/teams/join/"]["post"]["responses"]
     assert "429" not in paths["/api/v1/me/"]["get"]["responses"]

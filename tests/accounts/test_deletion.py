@@ -26,8 +26,8 @@ from sessions_app.models import Session
 from teams import services as team_services
 from teams.models import Membership, Team
 from tests.conftest import assert_problem, client_for
-from tests.factories import PASSWORD, FinishedSessionFactory, TaskFactory, UserFactory
 from tests.events.socket_helpers import assert_closed_with, db, open_socket, run_async
+from tests.factories import PASSWORD, FinishedSessionFactory, TaskFactory, UserFactory
 from tests.teams.helpers import team_with
 
 pytestmark = pytest.mark.django_db

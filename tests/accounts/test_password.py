@@ -17,8 +17,8 @@ from accounts.tokens import token_pair_for
 from events.models import Event
 from pomodoro.settings.base import email_settings
 from tests.conftest import assert_problem
-from tests.factories import PASSWORD
 from tests.events.socket_helpers import assert_closed_with, db, open_socket, run_async
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
