@@ -432,6 +432,46 @@ class Report:
             )
         self.lines += table(["measure", "p50 ms", "p99 ms", "target (p99)"], rows)
 
+    def webhooks(self) -> None:
+        w = self.load("webhooks.json")
+        if not w:
+            return
+        self.heading("Webhooks", "webhooks.json")
+        t, lat, h = w["throughput"], w["latency"], w["hanging"]
+        base = h["completion_lag_without_webhook_worker"]
+        hung = h["completion_lag_with_hanging_endpoints"]
+        healthy = h["healthy_endpoint_receipts"]
+        rows = [
+            [
+                f"throughput, {t['endpoints']} endpoints, backlog of {t['deliveries']}",
+                f"{number(t['deliveries_per_second'])} deliveries/s",
+                f"at least {t['target_per_second']}: {met(t['met'])}",
+            ],
+            [
+                f"commit to receipt at {number(lat['rate_committed'])} events/s "
+                f"({lat['received']} of {lat['events']})",
+                f"p50 {number(lat['p50_ms'])} ms, p99 {number(lat['p99_ms'])} ms",
+                f"p99 under {lat['target_p99_ms']} ms: {met(lat['met'])}",
+            ],
+            [
+                f"timer completion lag, {base['completed']} sessions, no webhook worker",
+                f"p50 {number(base['p50_ms'])} ms, p99 {number(base['p99_ms'])} ms",
+                "",
+            ],
+            [
+                f"timer completion lag, {hung['completed']} sessions, "
+                f"{h['hanging_endpoints']} endpoints hanging",
+                f"p50 {number(hung['p50_ms'])} ms, p99 {number(hung['p99_ms'])} ms",
+                "no effect",
+            ],
+            [
+                f"healthy endpoints meanwhile, event to receipt ({healthy['count']})",
+                f"p50 {number(healthy['p50_ms'])} ms, p99 {number(healthy['p99_ms'])} ms",
+                "",
+            ],
+        ]
+        self.lines += table(["measure", "figure", "target"], rows)
+
     def soak(self) -> None:
         s = self.load("soak.json")
         if not s:
@@ -519,6 +559,7 @@ class Report:
             self.analytics,
             self.accounts,
             self.teams,
+            self.webhooks,
             self.soak,
         )
         for part in parts:

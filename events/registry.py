@@ -5,6 +5,9 @@ register here, in their AppConfig.ready(), what it must call:
 
 - Reactions: a rule of a higher app that follows a recorded event. They run in the
   order of REACTIONS below, each in the phase written there:
+    0. "integrations.webhooks", in the transaction: one outbox row per endpoint of the
+       user that wants the event (integrations.services), committed with the event,
+       sent by the webhook worker after the commit.
     1. "analytics.badges", in the transaction: a completed focus session (or any other
        change that can earn a badge) records the badge, and its `badge.earned` event,
        exactly once and together with the change (rolled back with it).
@@ -37,6 +40,10 @@ class Phase(enum.Enum):
 
 
 REACTIONS: tuple[tuple[str, Phase], ...] = (
+    # The webhook outbox rows of the event, with it (rolled back with it). First, so
+    # that a badge.earned recorded by the next reaction gets its rows after this
+    # event's: the worker sends an endpoint's rows in the order they were written.
+    ("integrations.webhooks", Phase.IN_TRANSACTION),
     ("analytics.badges", Phase.IN_TRANSACTION),
     ("teams.member_status", Phase.AFTER_COMMIT),
 )

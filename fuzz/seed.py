@@ -70,6 +70,9 @@ def main(base_url: str, config_path: Path) -> None:
     call("POST", "/teams/join/", leaver["access"], code=invite["code"])
     doomed_invite = call("POST", f"/teams/{team['id']}/invites/", token)
     doomed_team = call("POST", "/teams/", token, name="Team the fuzzer deletes")
+    # Never delivered (no webhook worker runs while fuzzing), so any public-looking URL.
+    webhook = call("POST", "/webhooks/", token, url="https://example.com/hooks/fuzz")
+    doomed_webhook = call("POST", "/webhooks/", token, url="https://example.com/hooks/doomed")
 
     ids = {
         "FUZZ_PROJECT_ID": project["id"],
@@ -84,6 +87,8 @@ def main(base_url: str, config_path: Path) -> None:
         "FUZZ_LEAVER_ID": leaver["user"]["id"],
         "FUZZ_INVITE_CODE": invite["code"],
         "FUZZ_DOOMED_INVITE_CODE": doomed_invite["code"],
+        "FUZZ_WEBHOOK_ID": webhook["id"],
+        "FUZZ_DOOMED_WEBHOOK_ID": doomed_webhook["id"],
     }
     template = Template((Path(__file__).parent / "schemathesis.toml.template").read_text())
     config_path.parent.mkdir(parents=True, exist_ok=True)

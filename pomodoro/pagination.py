@@ -43,6 +43,13 @@ class StableCursorPagination(CursorPagination):
         }
 
 
+def paginated_response(view, request, queryset, serializer_class, ordering=("id",)):
+    """One page of `queryset` in `ordering`, serialized, as the list views answer it."""
+    paginator = cursor_paginator(ordering)
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 def cursor_paginator(ordering: tuple[str, ...] = ("id",)) -> StableCursorPagination:
     """A paginator for one list view, in `ordering` (unique, so pages are stable)."""
     paginator = StableCursorPagination()

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("analytics.urls")),
     path("", include("teams.urls")),
+    path("", include("integrations.urls")),
 ]
 
 handler400 = "pomodoro.errors.bad_request"

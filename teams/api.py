@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.serializers import LeaderboardSerializer
-from pomodoro.pagination import cursor_paginator
+from pomodoro.pagination import paginated_response
 from pomodoro.schema import (
     LAST_OWNER,
     LIMIT_REACHED,
@@ -49,12 +49,6 @@ LIMIT = problem(
 )
 
 
-def _paginate(view: APIView, request, queryset, serializer_class, ordering=("id",)):
-    paginator = cursor_paginator(ordering)
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 class TeamView(APIView):
     permission_classes = [IsAuthenticated, TeamAccess]
     team_actions: dict[str, str] = {}
@@ -69,7 +63,8 @@ class TeamListView(TeamView):
         summary="Your teams",
     )
     def get(self, request):
-        return _paginate(self, request, selectors.team_list(user=request.user), TeamSerializer)
+        teams = selectors.team_list(user=request.user)
+        return paginated_response(self, request, teams, TeamSerializer)
 
     @extend_schema(
         request=TeamInput,
@@ -125,7 +120,7 @@ class MemberListView(TeamView):
     )
     def get(self, request, team_id):
         members = selectors.member_list(team_id=team_id)
-        return _paginate(self, request, members, MembershipSerializer)
+        return paginated_response(self, request, members, MembershipSerializer)
 
 
 class MemberDetailView(TeamView):
@@ -172,7 +167,7 @@ class InviteListView(TeamView):
     )
     def get(self, request, team_id):
         invites = selectors.invite_list(team_id=team_id)
-        return _paginate(self, request, invites, InviteSerializer)
+        return paginated_response(self, request, invites, InviteSerializer)
 
     @extend_schema(
         request=InviteInput,

@@ -6,13 +6,14 @@ needed: the files are read as text and YAML."""
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
 NGINX = (PROJECT_DIR / "deploy" / "nginx.conf").read_text()
 SERVICES = COMPOSE["services"]
-APPLICATION = ("web-http", "web-ws", "worker")
+APPLICATION = ("web-http", "web-ws", "worker", "webhook-worker")
 
 
 def test_every_long_running_service_has_a_health_check():
@@ -42,10 +43,11 @@ def test_the_servers_are_the_measured_set_up():
     assert SERVICES["worker"]["command"][:3] == ["python", "manage.py", "run_timer_worker"]
 
 
-def test_the_worker_health_check_reads_the_file_the_worker_touches():
-    command = SERVICES["worker"]["command"]
+@pytest.mark.parametrize("worker", ["worker", "webhook-worker"])
+def test_the_worker_health_check_reads_the_file_the_worker_touches(worker):
+    command = SERVICES[worker]["command"]
     heartbeat = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--heartbeat-file"))
-    assert heartbeat in " ".join(SERVICES["worker"]["healthcheck"]["test"])
+    assert heartbeat in " ".join(SERVICES[worker]["healthcheck"]["test"])
 
 
 def test_the_proxy_routes_sockets_to_uvicorn_and_the_rest_to_gunicorn():

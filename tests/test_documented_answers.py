@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.tokens import token_pair_for
 from fuzz.closed_schema import closed
+from integrations import services as webhook_services
 from pomodoro import idempotency
 from pomodoro.settings.base import RATE_LIMIT_DEFAULTS
 from teams import services as team_services
@@ -151,6 +152,12 @@ class World:
         return token.pk
 
     @cached_property
+    def webhook(self) -> int:
+        return webhook_services.webhook_create(
+            user=self.user, url="https://hooks.example.com/pomodoro", event_types=["*"]
+        ).pk
+
+    @cached_property
     def calendar(self) -> str:
         return account_services.calendar_feed_create(user=self.user)
 
@@ -168,6 +175,7 @@ class World:
             "code": "invite",
             "token_id": "pat",
             "token": "calendar",
+            "webhook_id": "webhook",
         }
         for _, name, _, _ in string.Formatter().parse(path):
             if name and name not in ids:
@@ -250,6 +258,8 @@ def valid_body(world: World, method: str, path: str) -> dict:
             "new_password": "a-whole-new-passphrase",
         },
         (API + "/me/tokens/"): {"name": "script", "scope": "read"},
+        (API + "/webhooks/"): {"url": "https://hooks.example.com/pomodoro"},
+        (API + "/webhooks/{webhook_id}/"): {"active": False},
         (API + "/me/"): {"password": PASSWORD} if method == "delete" else {},
     }.get(path, {})
 
@@ -287,6 +297,13 @@ for _method, _path, _status in [
     ("post", "/me/calendar/", 201),
     ("delete", "/me/calendar/", 204),
     ("get", "/calendar/{token}.ics", 200),
+    ("get", "/webhooks/", 200),
+    ("post", "/webhooks/", 201),
+    ("get", "/webhooks/{webhook_id}/", 200),
+    ("patch", "/webhooks/{webhook_id}/", 200),
+    ("delete", "/webhooks/{webhook_id}/", 204),
+    ("get", "/webhooks/{webhook_id}/deliveries/", 200),
+    ("post", "/webhooks/{webhook_id}/test/", 202),
 ]:
     case(_method, _path, _status)(_sent_valid(_method, _path))
 
@@ -743,7 +760,9 @@ def generic_cases(method: str, path: str, operation: dict) -> list[Case]:
             add(403, "cookie without CSRF token", csrf)
 
     if parameter_names(operation, "path"):
-        missing = dict.fromkeys(("id", "team_id", "user_id", "token_id"), MISSING_ID) | {
+        missing = dict.fromkeys(
+            ("id", "team_id", "user_id", "token_id", "webhook_id"), MISSING_ID
+        ) | {
             "code": "no-such-code",
             "token": "cal_no-such-feed",
         }

@@ -6,6 +6,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import CalendarFeed, PersonalAccessToken, User
 from events.models import Event
+from integrations.models import Webhook, WebhookDelivery
 from sessions_app.models import Project, Session, Task
 from teams.models import Invite, Membership, Team
 from tests.conftest import assert_problem, client_for
@@ -53,6 +54,8 @@ TEXT_FIELDS = [
     ("post", "/api/v1/teams/", "name", 100, "user"),
     ("patch", "/api/v1/teams/{team}/", "name", 100, "user"),
     ("post", "/api/v1/teams/join/", "code", 64, "user"),
+    ("post", "/api/v1/webhooks/", "url", 2000, "user"),
+    ("patch", "/api/v1/webhooks/{webhook_id}/", "url", 2000, "user"),
 ]
 
 VALID_BODIES = {
@@ -76,6 +79,7 @@ VALID_BODIES = {
         "new_password": "another sturdy passphrase 9",
     },
     "/api/v1/me/tokens/": {"name": "script", "scope": "read"},
+    "/api/v1/webhooks/": {"url": "https://hooks.example.com/pomodoro"},
 }
 
 
@@ -92,6 +96,8 @@ def snapshot() -> tuple:
         Invite,
         PersonalAccessToken,
         CalendarFeed,
+        Webhook,
+        WebhookDelivery,
     )
     return (
         *(list(model.objects.order_by("pk").values()) for model in models),
@@ -108,6 +114,9 @@ def objects(user) -> dict:
         "task": TaskFactory(user=user, project=project).pk,
         "session": FinishedSessionFactory(user=user).pk,
         "team": team_with(user).pk,
+        "webhook_id": Webhook.objects.create(
+            user=user, url="https://hooks.example.com/x", secret="whsec_x"
+        ).pk,
     }
 
 

@@ -14,6 +14,7 @@ from accounts import services as account_services
 from accounts.models import TimerSettings
 from analytics.models import Badge
 from events.models import Event
+from integrations import services as webhook_services
 from sessions_app import projects, services
 from sessions_app.models import Session
 from teams import services as team_services
@@ -54,6 +55,9 @@ def world():
     team_id = membership.team_id
     invite = team_services.invite_create(user=user, team_id=team_id)
     team_services.team_join(user=teammate, code=invite.code)
+    webhook = webhook_services.webhook_create(
+        user=user, url="https://hooks.example.com/x", event_types=["*"]
+    )
     due = services.session_create(user=user, task=task.pk, planned_seconds=1500)
     make_due(due.pk, seconds_ago=5)
     ids = {
@@ -62,6 +66,7 @@ def world():
         "sessions": due.pk,
         "teams": team_id,
         "calendar": calendar_secret,
+        "webhooks": webhook.pk,
     }
     return user, ids
 
@@ -92,6 +97,7 @@ def filled(path: str, ids: dict) -> str:
     for collection, pk in ids.items():
         path = path.replace(f"/{collection}/{{id}}/", f"/{collection}/{pk}/")
     path = path.replace("{token}", ids["calendar"])
+    path = path.replace("{webhook_id}", str(ids["webhooks"]))
     return path.replace("{team_id}", str(ids["teams"]))
 
 

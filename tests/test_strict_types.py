@@ -5,6 +5,7 @@ the text "0", "yes" into true, "25" or 5.0 into an integer). Query parameters st
 import pytest
 from rest_framework import serializers
 
+from integrations.models import Webhook
 from pomodoro.validation import validated
 from tests.conftest import assert_problem, client_for
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
@@ -19,6 +20,10 @@ WRONG_VALUES = {
     "string": ([0, 1.5, True, ["x"], {"x": "y"}], "Not a valid string."),
     "integer": (["25", 5.0, True, [1]], "A valid integer is required."),
     "boolean": ([1, 0, "true", "yes"], "Must be a valid boolean."),
+    "array": (
+        ["task.created", 1, {"x": "y"}, True],
+        lambda value: f'Expected a list of items but got type "{type(value).__name__}".',
+    ),
 }
 ANONYMOUS_PATHS = {
     "/api/v1/auth/register/",
@@ -63,6 +68,9 @@ def path_ids(user) -> dict:
         "session": FinishedSessionFactory(user=user).pk,
         "team_id": team_with(user, member).pk,
         "user_id": member.pk,
+        "webhook_id": Webhook.objects.create(
+            user=user, url="https://hooks.example.com/x", secret="whsec_x"
+        ).pk,
     }
 
 
@@ -83,7 +91,7 @@ def test_a_body_value_of_the_wrong_json_type_is_400_invalid_and_changes_nothing(
     who = "anonymous" if path in ANONYMOUS_PATHS else "guest" if path in GUEST_PATHS else "user"
     client = client_as(who, user)
     wrong_values, message = WRONG_VALUES[json_type]
-    sent = [(value, message) for value in wrong_values]
+    sent = [(value, message(value) if callable(message) else message) for value in wrong_values]
     if not nullable:
         sent.append((None, "This field may not be null."))
     for value, expected in sent:

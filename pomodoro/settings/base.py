@@ -75,13 +75,14 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     # Layered, lowest first (pyproject.toml, [tool.importlinter]): the ground (pomodoro,
-    # the event log), accounts, sessions, then analytics and teams.
+    # the event log), accounts, sessions, then analytics and teams, then integrations.
     "pomodoro",
     "events",
     "accounts",
     "sessions_app",
     "analytics",
     "teams",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -463,6 +464,11 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # request that died mid-way (the process was killed), and may be taken over.
 IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env_int("IDEMPOTENCY_STALE_SECONDS", 60))
 EVENTS_PAGE_SIZE = 500
+
+# Webhooks (integrations/targets.py, docs/security.md#webhooks): endpoints must be https
+# and resolve to public addresses, checked at every connection. true lifts both rules,
+# for development and tests whose receiver is on 127.0.0.1; never in production.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # How long the global leaderboard is served from the cache: a short TTL chosen, not yet
 # measured against invalidation on writes (docs/design.md, Analytics).
 LEADERBOARD_CACHE_SECONDS = env_int("LEADERBOARD_CACHE_SECONDS", 30)

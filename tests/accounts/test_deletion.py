@@ -21,6 +21,7 @@ from accounts.services import (
 from accounts.tokens import token_pair_for
 from analytics.models import Badge
 from events.models import Event
+from integrations.services import webhook_create
 from sessions_app import services as session_services
 from sessions_app.models import Session
 from teams import services as team_services
@@ -58,6 +59,7 @@ def rows_of(user_id: int) -> dict[str, int]:
 def a_full_account() -> User:
     """A user with a row in every table that can reference a user."""
     user = UserFactory()
+    webhook_create(user=user, url="https://hooks.example.com/pomodoro", event_types=["*"])
     client = client_for(user)
     project = client.post("/api/v1/projects/", {"name": "P"}, format="json").json()
     task = client.post("/api/v1/tasks/", {"title": "T", "project": project["id"]}).json()
@@ -98,6 +100,7 @@ def test_the_walk_covers_the_tables_that_reference_users():
         "teams.Invite.created_by",
         "token_blacklist.OutstandingToken.user",
         "admin.LogEntry.user",
+        "integrations.Webhook.user",
     } <= labels
 
 

@@ -14,10 +14,10 @@ def test_the_apps_register_every_listed_reaction_in_its_phase():
     assert registered == dict(registry.REACTIONS)
 
 
-def test_session_completion_runs_badges_before_team_status():
+def test_session_completion_writes_webhook_rows_then_badges_then_team_status():
     names = [reaction.name for reaction in registry.reactions_for("session.completed")]
 
-    assert names == ["analytics.badges", "teams.member_status"]
+    assert names == ["integrations.webhooks", "analytics.badges", "teams.member_status"]
 
 
 def test_a_reaction_not_listed_is_refused():
@@ -39,7 +39,7 @@ def test_an_after_commit_reaction_runs_only_once_committed_and_cannot_fail_the_c
         seen.append(recorded.event.type)
         raise RuntimeError("a reaction failing after commit")
 
-    name, _phase = registry.REACTIONS[1]
+    name = next(n for n, phase in registry.REACTIONS if phase is registry.Phase.AFTER_COMMIT)
     original = registry._reactions[name]
     registry._reactions[name] = registry.Reaction(
         name, registry.Phase.AFTER_COMMIT, frozenset({"test.event"}), note
