@@ -71,6 +71,17 @@ def user_register(
     *, email: str, password: str, display_name: str = "", timezone: str = "UTC"
 ) -> tuple[User, dict[str, str]]:
     """A new account and its first token pair. Password validators apply."""
+    user = account_register(
+        email=email, password=password, display_name=display_name, timezone=timezone
+    )
+    return user, token_pair_for(user)
+
+
+def account_register(
+    *, email: str, password: str, display_name: str = "", timezone: str = "UTC"
+) -> User:
+    """A new account, no tokens (the web app signs in with a session cookie). Password
+    validators apply."""
     email = normalize_email(email)
     candidate = User(email=email, display_name=display_name)
     _validate_password(password, candidate)
@@ -82,18 +93,23 @@ def user_register(
             )
     except IntegrityError as error:  # a concurrent registration took the email first
         raise ValidationError({"email": ["An account with this email already exists."]}) from error
-    return user, token_pair_for(user)
+    return user
 
 
 def guest_create() -> tuple[User, dict[str, str]]:
     """An account with no email, usable at once; it can be claimed later."""
-    user = user_create(
+    user = guest_account_create()
+    return user, token_pair_for(user)
+
+
+def guest_account_create() -> User:
+    """A guest account, no tokens (the web app signs in with a session cookie)."""
+    return user_create(
         email=None,
         password=None,
         is_guest=True,
         display_name=f"Guest {secrets.token_hex(3)}",
     )
-    return user, token_pair_for(user)
 
 
 def guest_claim(*, user: User, email: str, password: str) -> User:
@@ -127,10 +143,16 @@ def auth_login(*, request: HttpRequest, email: str, password: str) -> dict[str, 
     """A token pair for the right password. The guess limits apply (accounts.backends:
     the address's limit and the account's lockout, 429 even for the right password);
     `request` is what they count by."""
+    return token_pair_for(account_authenticate(request=request, email=email, password=password))
+
+
+def account_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """The user with this email and password, under the same guess limits as auth_login;
+    InvalidCredentials (401) otherwise."""
     user = authenticate(request, email=email, password=password)
     if user is None:
         raise InvalidCredentials()
-    return token_pair_for(user)
+    return user
 
 
 def _valid_refresh_token(raw_token: str) -> RefreshToken:

@@ -37,6 +37,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    # The web app's session sign-in (accounts/session_api.py), then the app itself.
+    path("session/", include("accounts.session_urls")),
+    path("", include("web.urls")),
     # Unknown paths under /api/ answer problem+json, not Django's HTML page.
     re_path(r"^api/", api_not_found),
 ]

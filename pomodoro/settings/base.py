@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "analytics",
     "teams",
     "integrations",
+    # The web app at / (templates and ES modules), on the public API alone: the top.
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -453,10 +455,18 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "pomodoro" / "static"]
 # Without collectstatic (a source checkout), WhiteNoise finds files in the apps.
 WHITENOISE_USE_FINDERS = True
+# collectstatic writes each file under a name with its content's hash (the web app's
+# ES modules' imports rewritten to match) and compressed copies; WhiteNoise serves
+# those hashed names with a year-long immutable Cache-Control (docs/web.md). With DEBUG
+# on (./scripts/run) pages link the plain names, so an edit shows on reload.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "pomodoro.static_storage.HashedStaticFilesStorage"},
+}
 
 # --- Product limits -------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)

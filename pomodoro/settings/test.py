@@ -26,3 +26,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
 }
 LOGIN_LOCKOUT_FAILURES = 0
+
+# The suite runs without collectstatic: pages link static files by their plain names.
+# The browser tests' server (tests/web/) runs collectstatic and serves the hashed names
+# as production does (pomodoro.settings.browser_test).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,10 @@
+"""The browser tests' server (tests/web/): the test settings, with the static files
+collected under hashed names (STATIC_ROOT), as in production."""
+
+from pomodoro.settings.base import STORAGES as COLLECTED_STORAGES
+from pomodoro.settings.test import *  # noqa: F403
+
+STORAGES = COLLECTED_STORAGES
+WHITENOISE_USE_FINDERS = False
+# Pages link the hashed names only with DEBUG off, as in production.
+DEBUG = False

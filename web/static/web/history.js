@@ -1,0 +1,111 @@
+// History by day, week, month or any range: fix a session's name and task, add a past
+// session, delete, download as CSV.
+import {all, api} from "./api.js";
+import {KIND_NAMES, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
+
+export function screen(app) {
+  let main = null;
+  let sessions = [];
+  let tasks = [];
+  let editing = null;
+  const query = {period: "day", date: localDate(), from: "", to: ""};
+  const stop = app.on((event) => {
+    if (event.type && event.type.startsWith("session.")) load();
+  });
+
+  function filter() {
+    if (query.period === "range") {
+      const from = new Date(`${query.from || localDate()}T00:00`).toISOString();
+      const to = new Date(new Date(`${query.to || localDate()}T00:00`).getTime() + 86400000).toISOString();
+      return `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    }
+    return `period=${query.period}&date=${query.date}`;
+  }
+
+  async function load() {
+    [sessions, tasks] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/")]);
+    render();
+  }
+
+  const act = (run) => app.act(async () => { await run(); await load(); }, load);
+  const taskTitle = (id) => (tasks.find((task) => task.id === id) || {title: ""}).title;
+  const taskOptions = () => [["", "No task"], ...tasks.map((task) => [task.id, task.title])];
+  const seconds = (session) => session.elapsed_seconds;
+
+  function row(session) {
+    const label = session.name || taskTitle(session.task) || KIND_NAMES[session.kind];
+    const when = new Date(session.started_at);
+    if (editing === session.id) {
+      return h("tr", {}, h("td", {colspan: 5}, h("form", {"aria-label": `Edit session ${label}`, onsubmit: (event) => {
+        event.preventDefault();
+        const values = formValues(event.target);
+        editing = null;
+        act(() => api.patch(`sessions/${session.id}/`, {name: values.name, task: values.task ? Number(values.task) : null}));
+      }},
+      field("Name", {name: "name", value: session.name, maxlength: 200}),
+      field("Task", {tag: "select", name: "task", value: session.task ?? "", options: taskOptions()}),
+      h("button", {type: "submit"}, "Save"), " ",
+      h("button", {type: "button", onclick: () => { editing = null; render(); }}, "Cancel"))));
+    }
+    return h("tr", {},
+      h("td", {}, when.toLocaleString([], {dateStyle: "short", timeStyle: "short"})),
+      h("td", {}, label),
+      h("td", {}, `${KIND_NAMES[session.kind]}, ${session.state}`),
+      h("td", {}, duration(seconds(session))),
+      h("td", {class: "row"},
+        h("button", {type: "button", "aria-label": `Edit ${label} at ${when.toLocaleTimeString()}`, onclick: () => { editing = session.id; render(); }}, "Edit"),
+        h("button", {type: "button", "aria-label": `Delete ${label} at ${when.toLocaleTimeString()}`, onclick: () => {
+          if (confirm(`Delete “${label}”?`)) act(() => api.del(`sessions/${session.id}/`));
+        }}, "Delete")));
+  }
+
+  function render() {
+    if (!main) return;
+    const total = sessions.filter((s) => s.kind === "focus" || s.kind === "stopwatch").reduce((sum, s) => sum + seconds(s), 0);
+    const exportFrom = query.period === "range" ? query.from : query.date;
+    const exportParams = new URLSearchParams({format: "csv"});
+    if (sessions.length) {
+      exportParams.set("from", sessions[sessions.length - 1].started_at);
+      exportParams.set("to", new Date(Date.now() + 60000).toISOString());
+    }
+    main.replaceChildren(h("h1", {}, "History"),
+      h("form", {class: "filters", "aria-label": "Which sessions", onsubmit: (event) => {
+        event.preventDefault();
+        Object.assign(query, formValues(event.target));
+        load();
+      }},
+      field("Period", {tag: "select", name: "period", value: query.period, options: [["day", "Day"], ["week", "Week"], ["month", "Month"], ["range", "Range"]]}),
+      field("Date", {name: "date", type: "date", value: query.date}),
+      field("From", {name: "from", type: "date", value: query.from || exportFrom}),
+      field("To", {name: "to", type: "date", value: query.to || query.date}),
+      h("button", {type: "submit"}, "Show")),
+      h("p", {id: "history-total"}, `${sessions.length} session${sessions.length === 1 ? "" : "s"}, ${duration(total)} of focus`),
+      sessions.length ? h("table", {class: "list"},
+        h("caption", {class: "visually-hidden"}, "Sessions"),
+        h("thead", {}, h("tr", {}, ["Started", "Name", "Kind", "Duration", "Actions"].map((name) => h("th", {scope: "col"}, name)))),
+        h("tbody", {id: "history-rows"}, sessions.map(row))) : h("p", {}, "No sessions in this period."),
+      h("p", {}, h("a", {href: `/api/v1/sessions/export/?${exportParams}`, download: "sessions.csv"}, "Export CSV")),
+      h("form", {"aria-labelledby": "log-title", onsubmit: (event) => {
+        event.preventDefault();
+        const values = formValues(event.target);
+        act(async () => {
+          await api.post("sessions/log/", {kind: values.kind, name: values.name, task: values.task ? Number(values.task) : null,
+            started_at: new Date(values.started_at).toISOString(), ended_at: new Date(values.ended_at).toISOString()});
+          event.target.reset();
+          app.show("Session added.", "info");
+        });
+      }},
+      h("h2", {id: "log-title"}, "Add a past session"),
+      field("Kind", {tag: "select", name: "kind", value: "focus", options: Object.entries(KIND_NAMES)}),
+      field("Name", {name: "name", maxlength: 200}),
+      field("Task", {tag: "select", name: "task", options: taskOptions()}),
+      field("Started", {name: "started_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 3600000).toISOString())}),
+      field("Ended", {name: "ended_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 2100000).toISOString())}),
+      h("button", {type: "submit"}, "Add session")));
+  }
+
+  return {
+    async enter(element) { main = element; await load(); },
+    leave() { main = null; stop(); },
+  };
+}

@@ -1,0 +1,263 @@
+// The timer screen and the active session. The clock is computed from the session's
+// server_time, elapsed_seconds and state, and this device's offset from the server's
+// clock: every device shows the same second, and a sleeping tab does not drift.
+import {all, api, clock} from "./api.js";
+import {KIND_NAMES, clockText, duration, field, h} from "./dom.js";
+
+export function elapsedNow(session) {
+  if (!session) return 0;
+  let elapsed = session.elapsed_seconds;
+  if (session.state === "running") {
+    elapsed += Math.max(0, (Date.now() + clock.offsetMs - Date.parse(session.server_time)) / 1000);
+  }
+  return elapsed;
+}
+
+export function remainingNow(session) {
+  return session.kind === "stopwatch" ? null : Math.max(0, session.planned_seconds - elapsedNow(session));
+}
+
+const ACTIVE = new Set(["running", "paused"]);
+
+export class Timer {
+  constructor(app) {
+    this.app = app;
+    this.session = null;
+    this.next = null;
+    this.mode = "cycle";
+    this.taskId = "";
+    this.tasks = [];
+    this.today = null;
+    this.announced = new Set();
+    this.tick = this.tick.bind(this);
+    setInterval(this.tick, 250);
+  }
+
+  // The truth from the server: the active session, the next step, today's figures.
+  async refresh() {
+    const [active, next, today, tasks] = await Promise.all([
+      api.get("sessions/active/"), api.get("sessions/next/"),
+      api.get("analytics/summary/?period=day"), all("tasks/"),
+    ]).catch((problem) => {
+      this.app.show(problem.message);
+      return [this.session, this.next, this.today, this.tasks];
+    });
+    this.setSession(active, {force: true});
+    Object.assign(this, {next, today, tasks: tasks.filter((task) => !task.archived)});
+    this.render();
+  }
+
+  setSession(session, {force = false} = {}) {
+    const current = this.session;
+    if (session && !ACTIVE.has(session.state)) session = null;
+    if (!force && session && current && session.id === current.id && session.version < current.version) return;
+    this.session = session;
+    if (session && session.task) this.taskId = String(session.task);
+  }
+
+  apply(event) {
+    const data = event.data || {};
+    if (!event.type.startsWith("session.") && !event.type.startsWith("task.") && event.type !== "settings.updated") return;
+    if (event.type === "session.reset") this.setSession(data.new_session);
+    else if (data.session) {
+      const ended = !ACTIVE.has(data.session.state);
+      if (ended && this.session && this.session.id !== data.session.id) {
+        // An older session's change: the active one stays.
+      } else this.setSession(data.session);
+      if (event.type === "session.completed") this.announce(data.session);
+    }
+    clearTimeout(this.refreshSoon);
+    // The next step and today's figures follow from the change: read them again.
+    this.refreshSoon = setTimeout(() => this.refreshFigures(), 150);
+    this.render();
+  }
+
+  async refreshFigures() {
+    try {
+      const [next, today, tasks] = await Promise.all([api.get("sessions/next/"), api.get("analytics/summary/?period=day"), all("tasks/")]);
+      Object.assign(this, {next, today, tasks: tasks.filter((task) => !task.archived)});
+      this.render();
+    } catch {
+      // Offline: the figures are read again on reconnection.
+    }
+  }
+
+  // A step that reached its end: a notification (when allowed) and a short sound, once.
+  announce(session) {
+    if (this.announced.has(session.id)) return;
+    this.announced.add(session.id);
+    const text = `${KIND_NAMES[session.kind]} finished`;
+    document.body.dataset.lastAnnounced = String(session.id);
+    if ("Notification" in window && Notification.permission === "granted") {
+      try { new Notification(text, {body: session.kind === "focus" ? "Time for a break." : "Back to focus.", tag: `session-${session.id}`}); } catch { /* not shown */ }
+    }
+    this.chime();
+    this.app.show(text, "info");
+  }
+
+  chime() {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.6);
+    } catch { /* no audio */ }
+  }
+
+  tick() {
+    const session = this.session;
+    let text;
+    if (session) {
+      const remaining = remainingNow(session);
+      text = clockText(remaining === null ? elapsedNow(session) : remaining);
+      if (remaining === 0 && session.state === "running" && !this.ending) {
+        // Reached its end here: announce, then read what the server made of it.
+        this.ending = true;
+        this.announce(session);
+        setTimeout(() => { this.ending = false; this.refresh(); }, 1200);
+      }
+      document.title = `${text} ${KIND_NAMES[session.kind]}${session.state === "paused" ? " (paused)" : ""} · Pomodoro`;
+    } else {
+      text = clockText(this.mode === "stopwatch" ? 0 : (this.next ? this.next.planned_seconds : 0));
+      document.title = "Pomodoro";
+    }
+    if (this.clockElement && this.clockElement.textContent !== text) this.clockElement.textContent = text;
+  }
+
+  // Every action: the answer is the truth; a refusal is shown, then the truth re-read.
+  async action(run) {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.app.act(async () => {
+        const session = await run();
+        if (session !== undefined) this.setSession(session, {force: true});
+        this.render();
+      }, () => this.refresh());
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  start() {
+    return this.action(() => {
+      const body = this.mode === "stopwatch" ? {kind: "stopwatch"} : {kind: this.next ? this.next.kind : "focus"};
+      if (this.mode !== "stopwatch" && this.next) body.planned_seconds = this.next.planned_seconds;
+      if (this.taskId) body.task = Number(this.taskId);
+      return api.post("sessions/", body);
+    });
+  }
+
+  command(name) {
+    const session = this.session;
+    if (!session) return undefined;
+    return this.action(() => api.post(`sessions/${session.id}/${name}/`));
+  }
+
+  skip() {
+    const session = this.session;
+    if (!session) return undefined;
+    return this.action(async () => {
+      const next = await api.get("sessions/next/");
+      await api.post(`sessions/${session.id}/stop/`);
+      const body = {kind: next.kind, planned_seconds: next.planned_seconds};
+      if (this.taskId && next.kind === "focus") body.task = Number(this.taskId);
+      return api.post("sessions/", body);
+    });
+  }
+
+  reset() {
+    const session = this.session;
+    if (!session) return undefined;
+    return this.action(() => api.post(`sessions/${session.id}/reset/`));
+  }
+
+  async chooseTask(value) {
+    this.taskId = value;
+    const session = this.session;
+    if (session) {
+      await this.action(() => api.patch(`sessions/${session.id}/`, {task: value ? Number(value) : null}));
+    }
+  }
+
+  shortcut(event) {
+    if (event.key === " ") {
+      event.preventDefault();
+      if (!this.session) this.start();
+      else this.command(this.session.state === "running" ? "pause" : "start");
+    } else if (event.key === "s" && this.session) this.command("stop");
+    else if (event.key === "n" && this.session) this.skip();
+  }
+
+  async enter(main) {
+    this.main = main;
+    this.render();
+    await this.refresh();
+    this.focusPrimary();
+    // Time to usable: the timer drawn from the server's truth (tests/web/ print it).
+    if (!document.body.dataset.usableMs) document.body.dataset.usableMs = String(Math.round(performance.now()));
+  }
+
+  leave() {
+    this.main = null;
+    this.clockElement = null;
+  }
+
+  focusPrimary() {
+    const primary = this.main && this.main.querySelector("[data-primary]");
+    if (primary && !this.main.contains(document.activeElement)) primary.focus();
+  }
+
+  render() {
+    if (!this.main) return;
+    const hadFocus = document.activeElement && this.main.contains(document.activeElement) ? document.activeElement.textContent : null;
+    const session = this.session;
+    const kind = session ? session.kind : (this.mode === "stopwatch" ? "stopwatch" : (this.next ? this.next.kind : "focus"));
+    const button = (label, onclick, primary) => h("button", {type: "button", class: primary ? "primary" : "", "data-primary": primary || null, onclick}, label);
+    let controls;
+    if (!session) controls = [button("Start", () => this.start(), true)];
+    else if (session.state === "running") {
+      controls = [button("Pause", () => this.command("pause"), true), button("Stop", () => this.command("stop")),
+        button("Reset", () => this.reset()), button("Skip", () => this.skip())];
+    } else {
+      controls = [button("Resume", () => this.command("start"), true), button("Stop", () => this.command("stop")),
+        button("Reset", () => this.reset()), button("Skip", () => this.skip())];
+    }
+    this.clockElement = h("div", {class: "clock", role: "timer", "aria-label": "Time", "aria-live": "off"}, "");
+    const taskOptions = [["", "No task"], ...this.tasks.map((task) => [task.id, task.title])];
+    const goal = this.app.settings && this.app.settings.daily_goal_minutes;
+    const focusSeconds = this.today ? this.today.focus_seconds : 0;
+    const completed = this.today ? this.today.completed_focus_count : 0;
+    const modes = h("fieldset", {class: "modes", disabled: Boolean(session)},
+      h("legend", {}, "Mode"),
+      ...[["cycle", "Pomodoro cycle"], ["stopwatch", "Stopwatch"]].map(([value, label]) => h("label", {},
+        h("input", {type: "radio", name: "mode", value, checked: this.mode === value, onchange: () => { this.mode = value; this.render(); }}), ` ${label}`)));
+    const notifyButton = "Notification" in window && Notification.permission === "default"
+      ? h("button", {type: "button", class: "link", onclick: async () => { await Notification.requestPermission(); this.render(); }}, "Enable notifications")
+      : null;
+    this.main.replaceChildren(h("section", {class: `timer ${kind} ${session ? session.state : "idle"}`, "aria-labelledby": "timer-title"},
+      h("h1", {id: "timer-title"}, KIND_NAMES[kind]),
+      h("p", {class: "state", id: "timer-state"}, session ? (session.state === "running" ? "Running" : "Paused") : "Ready"),
+      this.clockElement,
+      h("div", {class: "controls"}, controls),
+      modes,
+      field("Task", {tag: "select", id: "timer-task", value: this.taskId, options: taskOptions, onchange: (event) => this.chooseTask(event.target.value)}),
+      h("section", {class: "today", "aria-labelledby": "today-title"},
+        h("h2", {id: "today-title"}, "Today"),
+        h("p", {id: "today-count"}, `${completed} focus session${completed === 1 ? "" : "s"} completed · ${duration(focusSeconds)} of focus`),
+        goal ? h("p", {}, h("label", {for: "goal-progress"}, `Daily goal: ${duration(Math.min(focusSeconds, goal * 60))} of ${goal} min`), " ",
+          h("progress", {id: "goal-progress", max: goal * 60, value: Math.min(focusSeconds, goal * 60)})) : null),
+      h("p", {class: "hints"}, notifyButton, " ",
+        h("button", {type: "button", class: "link", onclick: () => document.getElementById("help").showModal()}, "Keyboard shortcuts"))));
+    this.tick();
+    if (hadFocus) {
+      const again = [...this.main.querySelectorAll("button")].find((element) => element.textContent === hadFocus);
+      (again || this.main.querySelector("[data-primary]")).focus();
+    }
+  }
+}
