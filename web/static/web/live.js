@@ -11,7 +11,7 @@ export class Live {
     this.retryMs = 500;
     this.stopped = false;
     window.addEventListener("online", () => this.reconnectNow());
-    window.addEventListener("offline", () => this.status("offline"));
+    window.addEventListener("offline", () => this.goneOffline());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
     });
@@ -78,6 +78,22 @@ export class Live {
     this.retryMs = Math.min(this.retryMs * 2, 10000);
   }
 
+  // The network is gone: the socket may linger without delivering anything, so drop it
+  // and connect afresh (after=<last seq>) when the network is back.
+  goneOffline() {
+    clearTimeout(this.timer);
+    this.dropSocket();
+    this.status("offline");
+  }
+
+  dropSocket() {
+    if (this.socket) {
+      const socket = this.socket;
+      this.socket = null;
+      socket.close();
+    }
+  }
+
   signedOut() {
     this.stop();
     this.onSignedOut();
@@ -86,10 +102,6 @@ export class Live {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.socket) {
-      const socket = this.socket;
-      this.socket = null;
-      socket.close();
-    }
+    this.dropSocket();
   }
 }
