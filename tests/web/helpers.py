@@ -62,7 +62,10 @@ def assert_accessible(page: Page, screen: str, results: dict) -> None:
         if violation["impact"] in ("serious", "critical")
     ]
     results[screen] = {
-        "violations": len(report.response["violations"]),
+        "violations": [
+            f"{violation['id']} ({violation['impact']})"
+            for violation in report.response["violations"]
+        ],
         "serious_or_critical": len(bad),
         "passes": len(report.response["passes"]),
     }

@@ -40,12 +40,13 @@ export function screen(app) {
         event.preventDefault();
         const values = formValues(event.target);
         editing = null;
+        rows.replaceChildren();
         act(() => api.patch(`sessions/${session.id}/`, {name: values.name, task: values.task ? Number(values.task) : null}));
       }},
       field("Name", {name: "name", value: session.name, maxlength: 200}),
       field("Task", {tag: "select", name: "task", value: session.task ?? "", options: taskOptions()}),
       h("button", {type: "submit"}, "Save"), " ",
-      h("button", {type: "button", onclick: () => { editing = null; render(); }}, "Cancel"))));
+      h("button", {type: "button", onclick: () => { editing = null; rows.replaceChildren(); render(); }}, "Cancel"))));
     }
     return h("tr", {},
       h("td", {}, when.toLocaleString([], {dateStyle: "short", timeStyle: "short"})),
@@ -53,21 +54,39 @@ export function screen(app) {
       h("td", {}, `${KIND_NAMES[session.kind]}, ${session.state}`),
       h("td", {}, duration(seconds(session))),
       h("td", {class: "row"},
-        h("button", {type: "button", "aria-label": `Edit ${label} at ${when.toLocaleTimeString()}`, onclick: () => { editing = session.id; render(); }}, "Edit"),
+        h("button", {type: "button", "aria-label": `Edit ${label} at ${when.toLocaleTimeString()}`, onclick: () => { editing = session.id; rows.replaceChildren(); render(); }}, "Edit"),
         h("button", {type: "button", "aria-label": `Delete ${label} at ${when.toLocaleTimeString()}`, onclick: () => {
           if (confirm(`Delete “${label}”?`)) act(() => api.del(`sessions/${session.id}/`));
         }}, "Delete")));
   }
 
+  const total = h("p", {id: "history-total", role: "status"});
+  const rows = h("div", {id: "history-list"});
+  const exportLink = h("a", {download: "sessions.csv"}, "Export CSV");
+  const logTask = h("div");
+
+  // The forms are drawn once and keep what a person is typing; the list follows the
+  // changes (an edit in progress holds it until it is saved or cancelled).
   function render() {
     if (!main) return;
-    const total = sessions.filter((s) => s.kind === "focus" || s.kind === "stopwatch").reduce((sum, s) => sum + seconds(s), 0);
-    const exportFrom = query.period === "range" ? query.from : query.date;
+    const focus = sessions.filter((s) => s.kind === "focus" || s.kind === "stopwatch").reduce((sum, s) => sum + seconds(s), 0);
+    total.textContent = `${sessions.length} session${sessions.length === 1 ? "" : "s"}, ${duration(focus)} of focus`;
     const exportParams = new URLSearchParams({format: "csv"});
     if (sessions.length) {
       exportParams.set("from", sessions[sessions.length - 1].started_at);
       exportParams.set("to", new Date(Date.now() + 60000).toISOString());
     }
+    exportLink.href = `/api/v1/sessions/export/?${exportParams}`;
+    const chosen = logTask.querySelector("select") ? logTask.querySelector("select").value : "";
+    logTask.replaceChildren(field("Task", {tag: "select", name: "task", value: chosen, options: taskOptions()}));
+    if (editing !== null && rows.querySelector("form")) return;
+    rows.replaceChildren(sessions.length ? h("table", {class: "list"},
+      h("caption", {class: "visually-hidden"}, "Sessions"),
+      h("thead", {}, h("tr", {}, ["Started", "Name", "Kind", "Duration", "Actions"].map((name) => h("th", {scope: "col"}, name)))),
+      h("tbody", {id: "history-rows"}, sessions.map(row))) : h("p", {}, "No sessions in this period."));
+  }
+
+  function draw() {
     main.replaceChildren(h("h1", {}, "History"),
       h("form", {class: "filters", "aria-label": "Which sessions", onsubmit: (event) => {
         event.preventDefault();
@@ -76,36 +95,30 @@ export function screen(app) {
       }},
       field("Period", {tag: "select", name: "period", value: query.period, options: [["day", "Day"], ["week", "Week"], ["month", "Month"], ["range", "Range"]]}),
       field("Date", {name: "date", type: "date", value: query.date}),
-      field("From", {name: "from", type: "date", value: query.from || exportFrom}),
-      field("To", {name: "to", type: "date", value: query.to || query.date}),
+      field("From", {name: "from", type: "date", value: query.date}),
+      field("To", {name: "to", type: "date", value: query.date}),
       h("button", {type: "submit"}, "Show")),
-      h("p", {id: "history-total"}, `${sessions.length} session${sessions.length === 1 ? "" : "s"}, ${duration(total)} of focus`),
-      sessions.length ? h("table", {class: "list"},
-        h("caption", {class: "visually-hidden"}, "Sessions"),
-        h("thead", {}, h("tr", {}, ["Started", "Name", "Kind", "Duration", "Actions"].map((name) => h("th", {scope: "col"}, name)))),
-        h("tbody", {id: "history-rows"}, sessions.map(row))) : h("p", {}, "No sessions in this period."),
-      h("p", {}, h("a", {href: `/api/v1/sessions/export/?${exportParams}`, download: "sessions.csv"}, "Export CSV")),
+      total, rows, h("p", {}, exportLink),
       h("form", {"aria-labelledby": "log-title", onsubmit: (event) => {
         event.preventDefault();
         const values = formValues(event.target);
         act(async () => {
           await api.post("sessions/log/", {kind: values.kind, name: values.name, task: values.task ? Number(values.task) : null,
             started_at: new Date(values.started_at).toISOString(), ended_at: new Date(values.ended_at).toISOString()});
-          event.target.reset();
           app.show("Session added.", "info");
         });
       }},
       h("h2", {id: "log-title"}, "Add a past session"),
       field("Kind", {tag: "select", name: "kind", value: "focus", options: Object.entries(KIND_NAMES)}),
       field("Name", {name: "name", maxlength: 200}),
-      field("Task", {tag: "select", name: "task", options: taskOptions()}),
+      logTask,
       field("Started", {name: "started_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 3600000).toISOString())}),
       field("Ended", {name: "ended_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 2100000).toISOString())}),
       h("button", {type: "submit"}, "Add session")));
   }
 
   return {
-    async enter(element) { main = element; await load(); },
+    async enter(element) { main = element; draw(); await load(); },
     leave() { main = null; stop(); },
   };
 }

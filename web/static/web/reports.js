@@ -35,7 +35,9 @@ function heatmap(cells) {
 }
 
 function table(caption, headers, rows, hidden) {
-  return h("table", {class: hidden ? "visually-hidden" : "list"},
+  // A table sizes itself to its cells: the hiding is on a box around it.
+  if (hidden) return h("div", {class: "visually-hidden"}, table(caption, headers, rows, false));
+  return h("table", {class: "list"},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, headers.map((name) => h("th", {scope: "col"}, name)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell, index) => index ? h("td", {}, cell) : h("th", {scope: "row"}, cell))))));

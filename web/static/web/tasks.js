@@ -29,6 +29,7 @@ export function screen(app) {
         event.preventDefault();
         const values = formValues(event.target);
         editing = null;
+        taskList.replaceChildren();
         act(() => api.patch(`tasks/${task.id}/`, {title: values.title, project: values.project ? Number(values.project) : null,
           daily_goal_minutes: values.daily_goal_minutes ? Number(values.daily_goal_minutes) : null}));
       }},
@@ -36,7 +37,7 @@ export function screen(app) {
       field("Project", {tag: "select", name: "project", value: task.project ?? "", options: [["", "No project"], ...projects.map((p) => [p.id, p.name])]}),
       field("Daily goal (minutes)", {name: "daily_goal_minutes", type: "number", min: 1, value: task.daily_goal_minutes ?? ""}),
       h("button", {type: "submit"}, "Save"), " ",
-      h("button", {type: "button", onclick: () => { editing = null; render(); }}, "Cancel")));
+      h("button", {type: "button", onclick: () => { editing = null; taskList.replaceChildren(); render(); }}, "Cancel")));
     }
     const goal = task.daily_goal_minutes;
     return h("li", {class: `card${task.archived ? " archived" : ""}`},
@@ -44,7 +45,7 @@ export function screen(app) {
       h("p", {}, projectName(task.project), " · today ", duration(task.today_focus_seconds),
         goal ? [` of ${goal} min goal `, h("progress", {max: goal * 60, value: Math.min(task.today_focus_seconds, goal * 60), "aria-label": `${task.title}: goal progress`})] : ""),
       h("div", {class: "row"},
-        h("button", {type: "button", "aria-label": `Edit ${task.title}`, onclick: () => { editing = task.id; render(); }}, "Edit"),
+        h("button", {type: "button", "aria-label": `Edit ${task.title}`, onclick: () => { editing = task.id; taskList.replaceChildren(); render(); }}, "Edit"),
         h("button", {type: "button", "aria-label": `${task.archived ? "Unarchive" : "Archive"} ${task.title}`,
           onclick: () => act(() => api.patch(`tasks/${task.id}/`, {archived: !task.archived}))}, task.archived ? "Unarchive" : "Archive"),
         h("button", {type: "button", "aria-label": `Delete ${task.title}`, onclick: () => {
@@ -52,49 +53,68 @@ export function screen(app) {
         }}, "Delete")));
   }
 
+  const projectOptions = () => [["", "No project"], ...projects.map((p) => [p.id, p.name])];
+  const taskList = h("ul", {class: "cards", id: "task-list", "aria-label": "Tasks"});
+  const projectList = h("ul", {class: "cards", id: "project-list", "aria-label": "Projects"});
+  const projectSelect = field("Project", {tag: "select", name: "project", options: projectOptions()});
+
+  // The forms are drawn once and keep what a person is typing; the lists follow the
+  // changes (an edit in progress holds its list until it is saved or cancelled).
   function render() {
     if (!main) return;
+    const select = projectSelect.querySelector("select");
+    const chosen = select.value;
+    select.replaceChildren(...projectOptions().map(([value, text]) => h("option", {value, selected: String(value) === chosen}, text)));
+    if (editing === null || !taskList.querySelector("form")) {
+      taskList.replaceChildren(...(tasks.length ? tasks.map(taskRow) : [h("li", {}, "No tasks yet.")]));
+    }
+    projectList.replaceChildren(...projects.map((project) => h("li", {class: "card"},
+      h("h3", {}, project.name),
+      h("div", {class: "row"},
+        h("button", {type: "button", "aria-label": `Rename ${project.name}`, onclick: () => {
+          const name = prompt("New name", project.name);
+          if (name) act(() => api.patch(`projects/${project.id}/`, {name}));
+        }}, "Rename"),
+        h("button", {type: "button", "aria-label": `Delete ${project.name}`, onclick: () => {
+          if (confirm(`Delete the project “${project.name}”?`)) act(() => api.del(`projects/${project.id}/`));
+        }}, "Delete")))));
+  }
+
+  function draw() {
     main.replaceChildren(h("h1", {}, "Tasks and projects"),
       h("div", {class: "columns"},
         h("section", {"aria-labelledby": "tasks-title"},
           h("h2", {id: "tasks-title"}, "Tasks"),
           h("form", {"aria-label": "New task", onsubmit: (event) => {
             event.preventDefault();
-            const values = formValues(event.target);
+            const form = event.target;
+            const values = formValues(form);
             act(async () => {
               await api.post("tasks/", {title: values.title, project: values.project ? Number(values.project) : null,
                 daily_goal_minutes: values.daily_goal_minutes ? Number(values.daily_goal_minutes) : null});
-              event.target.reset();
+              form.reset();
             });
           }},
           field("Task title", {name: "title", required: true, maxlength: 200}),
-          field("Project", {tag: "select", name: "project", options: [["", "No project"], ...projects.map((p) => [p.id, p.name])]}),
+          projectSelect,
           field("Daily goal (minutes)", {name: "daily_goal_minutes", type: "number", min: 1}),
           h("button", {type: "submit"}, "Add task")),
-          tasks.length ? h("ul", {class: "cards", id: "task-list"}, tasks.map(taskRow)) : h("p", {}, "No tasks yet.")),
+          taskList),
         h("section", {"aria-labelledby": "projects-title"},
           h("h2", {id: "projects-title"}, "Projects"),
           h("form", {"aria-label": "New project", onsubmit: (event) => {
             event.preventDefault();
-            const values = formValues(event.target);
-            act(async () => { await api.post("projects/", values); event.target.reset(); });
+            const form = event.target;
+            const values = formValues(form);
+            act(async () => { await api.post("projects/", values); form.reset(); });
           }},
           field("Project name", {name: "name", required: true, maxlength: 100}),
           h("button", {type: "submit"}, "Add project")),
-          h("ul", {class: "cards", id: "project-list"}, projects.map((project) => h("li", {class: "card"},
-            h("h3", {}, project.name),
-            h("div", {class: "row"},
-              h("button", {type: "button", "aria-label": `Rename ${project.name}`, onclick: () => {
-                const name = prompt("New name", project.name);
-                if (name) act(() => api.patch(`projects/${project.id}/`, {name}));
-              }}, "Rename"),
-              h("button", {type: "button", "aria-label": `Delete ${project.name}`, onclick: () => {
-                if (confirm(`Delete the project “${project.name}”?`)) act(() => api.del(`projects/${project.id}/`));
-              }}, "Delete"))))))));
+          projectList)));
   }
 
   return {
-    async enter(element) { main = element; await load(); },
+    async enter(element) { main = element; draw(); await load(); },
     leave() { main = null; stop(); },
   };
 }
