@@ -77,17 +77,18 @@ def test_an_error_answer_carries_the_security_headers_too(api_client):
     assert policy_of(response) == EXPECTED_POLICY
 
 
-def test_the_static_demo_page_gets_the_policy(api_client):
-    # served by WhiteNoise, which answers before the views
-    response = api_client.get("/static/demo/live.html")
+def test_the_web_app_and_its_static_files_get_the_policy(api_client):
+    # the page from its view; its modules from WhiteNoise, which answers before the views
+    for path in ("/", "/static/web/app.js"):
+        response = api_client.get(path)
 
-    assert response.status_code == 200
-    assert policy_of(response) == EXPECTED_POLICY
+        assert response.status_code == 200
+        assert policy_of(response) == EXPECTED_POLICY
 
 
-def test_the_policy_lets_the_demo_open_its_websocket():
+def test_the_policy_lets_the_web_app_open_its_websocket():
     # CSP Level 3: 'self' in connect-src matches ws:/wss: to the page's own host
-    # (drills/browser_live.py runs the demo in Chromium under this policy).
+    # (tests/web/ run the web app in Chromium under this policy).
     assert settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] == ["'self'"]
 
 
@@ -148,7 +149,8 @@ def staff_client(db) -> Client:
         ("/api/redoc/", False),
         ("/admin/login/", False),
         ("/api-auth/login/", False),
-        ("/static/demo/live.html", False),
+        ("/", False),
+        ("/reset-password/", False),
         ("/admin/", True),
         ("/admin/accounts/user/", True),
         ("/admin/accounts/user/add/", True),

@@ -175,7 +175,7 @@ def test_a_nul_anywhere_in_an_api_path_is_400_invalid(client, path):
 
 
 def test_static_files_carry_x_frame_options():
-    response = Client().get("/static/demo/live.js")
+    response = Client().get("/static/web/app.js")
 
     assert response.status_code == 200
     assert response["X-Frame-Options"] == "DENY"

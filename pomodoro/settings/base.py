@@ -95,7 +95,7 @@ MIDDLEWARE = [
     # Before anything that answers, so the answers it makes (a 413 too) carry CORS headers.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Above WhiteNoise, so static pages (the demo) get the policy too.
+    # Above WhiteNoise, so static files get the policy too.
     "csp.middleware.CSPMiddleware",
     # Above WhiteNoise too: static files answer from it, before any middleware below.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -397,12 +397,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Content-Security-Policy (django-csp). Every page served here (Swagger UI, Redoc, the
-# admin, the browsable API, the demo) loads its scripts as files from this origin, never
+# Content-Security-Policy (django-csp). Every page served here (the web app, Swagger UI,
+# Redoc, the admin, the browsable API) loads its scripts as files from this origin, never
 # inline, so scripts are 'self' alone. Styles allow 'unsafe-inline' because Redoc and
 # Swagger UI write <style> elements at run time; Redoc runs its search in a Worker made
 # from a blob: URL. connect-src 'self' also covers ws:/wss: to this host (CSP Level 3),
-# for the demo's WebSocket. One inline event handler is allowed, by its hash: the "Log out"
+# for the web app's WebSocket. One inline event handler is allowed, by its hash: the "Log out"
 # link of the browsable API (rest_framework's optional_logout tag). drills/browser_csp.py
 # opens every page in a browser under this policy.
 BROWSABLE_API_LOGOUT_ONCLICK = 'document.getElementById("logoutForm").submit()'
@@ -456,7 +456,6 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "pomodoro" / "static"]
 # Without collectstatic (a source checkout), WhiteNoise finds files in the apps.
 WHITENOISE_USE_FINDERS = True
 # collectstatic writes each file under a name with its content's hash (the web app's
