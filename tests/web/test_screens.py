@@ -19,6 +19,7 @@ SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
 def screenshot(page, name: str) -> None:
     if SCREENSHOTS:
         SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+        page.locator("#notice").evaluate("notice => { notice.hidden = true; }")
         page.screenshot(path=str(SCREENSHOTS_DIR / f"{name}.png"), full_page=False)
 
 

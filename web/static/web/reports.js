@@ -7,8 +7,8 @@ import {duration, field, formValues, h, localDate} from "./dom.js";
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 function bars(byDay) {
-  const width = 40;
-  const height = 160;
+  const width = 64;
+  const height = 120;
   const max = Math.max(60, ...byDay.map((day) => day.focus_seconds));
   return h("svg", {viewBox: `0 0 ${byDay.length * width} ${height + 40}`, class: "bars", role: "img", "aria-labelledby": "bars-title"},
     h("title", {id: "bars-title"}, "Focus per day (the table below has the numbers)"),
@@ -18,7 +18,8 @@ function bars(byDay) {
       return h("g", {},
         h("rect", {x: index * width + 6, y: height - barHeight + 16, width: width - 12, height: barHeight, class: "bar"}),
         h("text", {x: index * width + width / 2, y: height - barHeight + 12, "text-anchor": "middle", class: "value"}, String(minutes)),
-        h("text", {x: index * width + width / 2, y: height + 32, "text-anchor": "middle", class: "label"}, day.date.slice(8)));
+        h("text", {x: index * width + width / 2, y: height + 32, "text-anchor": "middle", class: "label"},
+          new Date(`${day.date}T12:00`).toLocaleDateString([], {weekday: "short", day: "numeric"})));
     }));
 }
 
