@@ -1,5 +1,5 @@
 """What the browser drills share: the service on embedded defaults (runserver, a
-temporary data folder) and headless Chromium driven over the DevTools protocol.
+temporary data folder) and headless Chromium driven by Playwright.
 
 Unlike drills/harness.py this needs no PostgreSQL or Redis of its own: the service runs
 on an embedded PostgreSQL (pomodoro/embedded_db.py) and the in-memory channel layer, as
@@ -7,24 +7,23 @@ on an embedded PostgreSQL (pomodoro/embedded_db.py) and the in-memory channel la
 Everything started is stopped, and its folder removed, when its `with` block ends.
 """
 
-import asyncio
 import contextlib
-import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import websockets
+from playwright.sync_api import Browser, sync_playwright
 
 from pomodoro import embedded_db
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+CHROMIUM = "/usr/bin/chromium"
 
 
 @contextlib.contextmanager
@@ -86,116 +85,14 @@ def wait_for_health(base: str, server: subprocess.Popen, timeout: float = 20) ->
 
 
 @contextlib.contextmanager
-def running_chromium(debug_port: int, url: str = "about:blank") -> Iterator[None]:
-    """Headless Chromium with a fresh profile, showing `url`, its DevTools protocol on
-    127.0.0.1:`debug_port`."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
+def chromium() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (its own browser download cannot reach
+    the network here, so it launches /usr/bin/chromium)."""
+    if not Path(CHROMIUM).exists():
         raise SystemExit("chromium not found: apt-get install chromium")
-    profile = tempfile.mkdtemp(prefix="drill-chromium-")
-    browser = subprocess.Popen(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            # Everything is plain HTTP on 127.0.0.1: nothing to try QUIC on.
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            f"--remote-debugging-port={debug_port}",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        browser.terminate()
-        browser.wait(10)
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-class Tab:
-    """One page, driven over the Chrome DevTools protocol; `base` is the service's URL,
-    the one `open` paths are relative to."""
-
-    def __init__(self, socket, base: str):
-        self.socket, self.base, self.next_id = socket, base, 0
-
-    async def call(self, method: str, **params):
-        self.next_id += 1
-        await self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            answer = json.loads(await self.socket.recv())
-            if answer.get("id") == self.next_id:
-                return answer.get("result", {})
-
-    async def evaluate(self, expression: str):
-        result = await self.call(
-            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
-        )
-        return result["result"].get("value")
-
-    async def wait_for(self, expression: str, timeout: float = 15.0):
-        """The expression's first truthy value, polled; None if it has none in time."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = await self.evaluate(expression)
-            if value:
-                return value
-            await asyncio.sleep(0.1)
-        return None
-
-    async def expect(self, expression: str, timeout: float = 10.0):
-        """`wait_for`, failing the drill (AssertionError) if the page never gets there."""
-        value = await self.wait_for(expression, timeout)
-        if not value:
-            raise AssertionError(f"the page never satisfied: {expression}")
-        return value
-
-    async def submit_form(self, form_id: str, values: dict[str, str]) -> None:
-        """Fills the form's fields (by element id) and submits it, as a person would:
-        the page's own handlers and the browser's policy apply."""
-        fill = "".join(
-            f"document.getElementById({json.dumps(field)}).value = {json.dumps(value)};"
-            for field, value in values.items()
-        )
-        await self.evaluate(
-            fill + f"document.getElementById({json.dumps(form_id)}).requestSubmit(); true"
-        )
-
-    async def open(self, path: str) -> None:
-        await self.call("Page.navigate", url=self.base + path)
-        await self.wait_for(f"location.pathname === {json.dumps(path)}")
-        await self.wait_for("document.readyState === 'complete'")
-
-
-@contextlib.asynccontextmanager
-async def open_tab(debug_port: int, base: str, url_contains: str = "") -> AsyncIterator[Tab]:
-    """The first page of the running Chromium whose URL contains `url_contains`."""
-    async with websockets.connect(
-        await page_target(debug_port, url_contains), max_size=None
-    ) as devtools:
-        yield Tab(devtools, base)
-
-
-async def page_target(debug_port: int, url_contains: str = "") -> str:
-    for _ in range(100):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
-            targets = httpx.get(f"http://127.0.0.1:{debug_port}/json").json()
-            pages = [
-                target
-                for target in targets
-                if target["type"] == "page" and url_contains in target["url"]
-            ]
-            if pages:
-                return pages[0]["webSocketDebuggerUrl"]
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"chromium did not open a page{f' at {url_contains}' if url_contains else ''}")
+            yield browser
+        finally:
+            browser.close()

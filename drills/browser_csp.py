@@ -2,24 +2,23 @@
 Content-Security-Policy.
 
 Starts the service on embedded defaults in a temporary data folder with a staff
-account, and opens each page in headless Chromium driven over the DevTools protocol:
-Swagger UI, Redoc, the admin (logged in through its own login form), the browsable API
-and the demo page. On each it records every `securitypolicyviolation` event from the
-first script on, and waits until the page has drawn what it is for (the operations of
-the schema, the admin's forms). Prints what it saw; exits 1 on a violation or a page
-that never drew. (The demo's WebSocket under the policy: drills/browser_live.py.)
+account, and opens each page in headless Chromium (Playwright): the web app, Swagger
+UI, Redoc, the admin (logged in through its own login form) and the browsable API. On
+each it records every `securitypolicyviolation` event from the first script on, and
+waits until the page has drawn what it is for (the operations of the schema, the
+admin's forms). Prints what it saw; exits 1 on a violation or a page that never drew.
+(The web app's socket under the policy: drills/browser_live.py.)
 
     .venv/bin/python -m drills.browser_csp     (needs: apt-get install chromium)
 """
 
-import asyncio
 import os
 import sys
+import time
 
-from drills.browser import open_tab, running_chromium, running_service
+from drills.browser import chromium, running_service
 
 PORT = int(os.environ.get("DRILL_PORT", "8793"))
-DEBUG_PORT = int(os.environ.get("DRILL_DEBUG_PORT", "9335"))
 BASE = f"http://127.0.0.1:{PORT}"
 EMAIL, PASSWORD = "staff@example.com", "a sturdy passphrase 42"
 
@@ -38,11 +37,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 # (path, what shows the page has drawn what it is for)
 PAGES = [
+    ("/", "!!document.querySelector('main button') && !!window.fetch"),
     ("/api/docs/", "document.querySelectorAll('.opblock').length > 20"),
     ("/api/redoc/", "document.querySelectorAll('[data-section-id]').length > 20"),
     ("/admin/login/", "!!document.querySelector('#login-form')"),
     ("/api-auth/login/", "!!document.querySelector('form')"),
-    ("/static/demo/live.html", "!!document.getElementById('login') && !!window.fetch"),
     # logged in from here on
     ("/admin/", "!!document.querySelector('#content-main')"),
     # the admin's own scripts ran (django.jQuery is defined by its jquery.init.js)
@@ -59,47 +58,61 @@ PAGES = [
         "!!window.django?.jQuery && !!document.querySelector('#user_form')",
     ),
     ("/api/v1/me/", "!!document.querySelector('.response-info')"),
+    # the web app, signed in by the admin's session: the timer drawn
+    ("/", "!!document.querySelector('[role=timer]')"),
 ]
 
 
-async def drill() -> list[str]:
+def drawn_in_time(page, drawn: str, timeout: float = 15) -> bool:
+    """Polled with page.evaluate (the DevTools protocol, outside the page's policy):
+    wait_for_function would evaluate the expression inside the page, where the policy
+    refuses eval."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(drawn):
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+def drill(page) -> list[str]:
     failures = []
-    async with open_tab(DEBUG_PORT, BASE) as tab:
-        await tab.call("Page.enable")
-        await tab.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_VIOLATIONS)
-        for path, drawn in PAGES:
-            if path == "/admin/":
-                # Log in as a person would: the admin's form, posted by the browser.
-                await tab.open("/admin/login/")
-                await tab.submit_form("login-form", {"id_username": EMAIL, "id_password": PASSWORD})
-                await tab.wait_for("location.pathname === '/admin/'")
-            await tab.open(path)
-            drew = await tab.wait_for(drawn)
-            await asyncio.sleep(0.5)  # late scripts and workers
-            violations = await tab.evaluate("window.cspViolations") or []
-            unexpected = [
-                violation
-                for violation in violations
-                if (violation["directive"], violation["blocked"]) not in EXPECTED_BLOCKS
-            ]
-            expected = len(violations) - len(unexpected)
-            print(
-                f"{path}: {'drawn' if drew else 'NOT DRAWN'}, "
-                f"{len(unexpected)} violation(s)"
-                + (f" (+{expected} expected: external image)" if expected else "")
-            )
-            for violation in unexpected:
-                print(f"    {violation}")
-            if not drew:
-                failures.append(f"{path} never drew ({drawn})")
-            if unexpected:
-                failures.append(f"{path}: {unexpected}")
+    page.add_init_script(RECORD_VIOLATIONS)
+    for path, drawn in PAGES:
+        if path == "/admin/":
+            # Log in as a person would: the admin's form, posted by the browser.
+            page.goto(BASE + "/admin/login/")
+            page.fill("#id_username", EMAIL)
+            page.fill("#id_password", PASSWORD)
+            page.click("#login-form [type=submit]")
+            page.wait_for_url(BASE + "/admin/")
+        page.goto(BASE + path)
+        drew = drawn_in_time(page, drawn)
+        page.wait_for_timeout(500)  # late scripts and workers
+        violations = page.evaluate("window.cspViolations") or []
+        unexpected = [
+            violation
+            for violation in violations
+            if (violation["directive"], violation["blocked"]) not in EXPECTED_BLOCKS
+        ]
+        expected = len(violations) - len(unexpected)
+        print(
+            f"{path}: {'drawn' if drew else 'NOT DRAWN'}, "
+            f"{len(unexpected)} violation(s)"
+            + (f" (+{expected} expected: external image)" if expected else "")
+        )
+        for violation in unexpected:
+            print(f"    {violation}")
+        if not drew:
+            failures.append(f"{path} never drew ({drawn})")
+        if unexpected:
+            failures.append(f"{path}: {unexpected}")
     return failures
 
 
 def main() -> int:
-    with running_service(PORT, superuser=(EMAIL, PASSWORD)), running_chromium(DEBUG_PORT):
-        failures = asyncio.run(drill())
+    with running_service(PORT, superuser=(EMAIL, PASSWORD)), chromium() as browser:
+        failures = drill(browser.new_page())
     if failures:
         print("FAIL: " + "; ".join(failures))
         return 1

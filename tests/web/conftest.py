@@ -119,9 +119,19 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
 
 
+# Every page records what the Content-Security-Policy refused; a test fails on any.
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+});
+"""
+
+
 @pytest.fixture
 def web(web_server, browser, transactional_db):
-    """New browser contexts on the server (`web.context()`), closed after the test."""
+    """New browser contexts on the server (`web.context()`), closed after the test; no
+    page may have met a refusal of the Content-Security-Policy."""
     contexts = []
 
     class Web:
@@ -131,9 +141,15 @@ def web(web_server, browser, transactional_db):
         def context(self, **options):
             context = browser.new_context(base_url=web_server.base, **options)
             context.set_default_timeout(10_000)
+            context.add_init_script(RECORD_CSP_VIOLATIONS)
             contexts.append(context)
             return context
 
     yield Web()
+    violations = []
     for context in contexts:
+        for page in context.pages:
+            if not page.is_closed() and page.url.startswith(web_server.base):
+                violations += page.evaluate("window.cspViolations || []")
         context.close()
+    assert violations == []
