@@ -63,7 +63,10 @@ class Server:
 @pytest.fixture(scope="session")
 def web_server(django_db_setup, django_db_blocker):
     """Daphne and the timer worker on the test database, the static files collected
-    under hashed names as in production. Stopped when the run ends."""
+    under hashed names as in production. Stopped when the run ends. Skipped, saying
+    why, on a machine without Chromium (CI installs it, and fails on a skip)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Chromium at {CHROMIUM}: apt-get install chromium")
     work = Path(tempfile.mkdtemp(prefix="web-tests-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -51,6 +51,12 @@ def test_a_guest_claims_the_account_signs_out_signs_in_and_resets_the_password(w
     print(f"\nweb app first screen, cold: {cold}\nweb app first screen, warm: {warm}")
     assert cold["compressed_bytes"] < 100 * 1024
     assert cold["usable_ms"] < 500 or warm["usable_ms"] < 500
+    # the modules are served under hashed names, cached for good, compressed
+    module = measured.locator("script[type=module]").get_attribute("src")
+    assert re.fullmatch(r"/static/web/app\.[0-9a-f]{12}\.js", module)
+    asset = fresh.request.get(module, headers={"Accept-Encoding": "gzip"})
+    assert "immutable" in asset.headers["cache-control"]
+    assert asset.headers.get("content-encoding") == "gzip"
     # a reload kept the session (the cookie), and no token is anywhere a script can read
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}
     assert cookies["sessionid"]["httpOnly"] and cookies["sessionid"]["sameSite"] == "Lax"
