@@ -5,7 +5,6 @@ transactional, so the database is emptied after each."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
+
+from tests.events.socket_helpers import free_port, the_test_database_url
 
 # Playwright's synchronous API runs an event loop in this thread; the ORM calls pytest-
 # django makes around a test (the flush after each) are still plain blocking calls.
@@ -24,18 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # Where the README's screenshots are written when SCREENSHOTS=1 (scripts/screenshots).
 SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for_health(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -71,7 +59,7 @@ def web_server(django_db_setup, django_db_blocker):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with django_db_blocker.unblock():
-        url = database_url()
+        url = the_test_database_url()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "pomodoro.settings.browser_test",
