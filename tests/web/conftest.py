@@ -8,17 +8,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from django.core.management import call_command
+from django.db import connections
+from playwright.sync_api import sync_playwright
 
 from tests.events.socket_helpers import free_port, the_test_database_url
-
-# Playwright's synchronous API runs an event loop in this thread; the ORM calls pytest-
-# django makes around a test (the flush after each) are still plain blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -104,10 +104,31 @@ def web_server(django_db_setup, django_db_blocker):
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium: Playwright's own download cannot reach the network here.
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+@pytest.fixture(scope="package")
+def browser():
+    """Debian's Chromium (Playwright's own download cannot reach the network here), for
+    this package's tests only: Playwright's synchronous API keeps an event loop running
+    in this thread while it is open, which other tests' asyncio.run() would trip on."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+def empty_the_database(django_db_blocker) -> None:
+    """What a transactional test does after it (flush), from a thread of its own: in this
+    one Playwright's loop runs, and Django refuses blocking database calls beside it."""
+
+    def flush():
+        try:
+            call_command("flush", interactive=False, verbosity=0)
+        finally:
+            connections.close_all()
+
+    with django_db_blocker.unblock():
+        worker = threading.Thread(target=flush)
+        worker.start()
+        worker.join()
 
 
 # Every page records what the Content-Security-Policy refused; a test fails on any.
@@ -120,9 +141,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def web(web_server, browser, transactional_db):
+def web(web_server, browser, django_db_blocker):
     """New browser contexts on the server (`web.context()`), closed after the test; no
-    page may have met a refusal of the Content-Security-Policy."""
+    page may have met a refusal of the Content-Security-Policy. The tests write only
+    through the server; the database is emptied after each, as after a transactional
+    test."""
     contexts = []
 
     class Web:
@@ -143,4 +166,5 @@ def web(web_server, browser, transactional_db):
             if not page.is_closed() and page.url.startswith(web_server.base):
                 violations += page.evaluate("window.cspViolations || []")
         context.close()
+    empty_the_database(django_db_blocker)
     assert violations == []

@@ -3,12 +3,9 @@ password from the emailed link; and the page's weight and time to usable."""
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.web.helpers import PASSWORD
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def first_screen_figures(page) -> dict:

@@ -6,13 +6,11 @@ import datetime
 import os
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import SCREENSHOTS_DIR
 from tests.web.helpers import PASSWORD, Api, assert_accessible, signed_up
 
-pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
 
 

@@ -3,12 +3,9 @@ from; reconnecting after a network loss; a step ending with the tab in the backg
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.web.helpers import Api, signed_in, signed_up
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 # Records the notifications the page shows (the browser's own are not observable).
 RECORD_NOTIFICATIONS = """
