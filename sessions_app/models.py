@@ -124,6 +124,14 @@ def session_end_sql(alias: str) -> str:
     return f"CASE WHEN {due_sql(alias)} THEN {alias}.target_end_at ELSE {alias}.ended_at END"
 
 
+def segment_end_sql(segment: str, session: str) -> str:
+    """`segment_end` in SQL, given the aliases of the segment and of its session: its own
+    end, else %(now)s, or the session's target if that came first."""
+    return (
+        f"COALESCE({segment}.ended_at, LEAST(%(now)s, COALESCE({session}.target_end_at, %(now)s)))"
+    )
+
+
 class Session(models.Model):
     """One timed run. Running time is the sum of its segments; see sessions_app.services."""
 

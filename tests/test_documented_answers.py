@@ -10,6 +10,7 @@ here provokes fails too, unless UNPROVOKED says why it cannot be.
 """
 
 import copy
+import datetime
 import json
 import string
 from collections.abc import Callable
@@ -311,6 +312,27 @@ for _method, _path, _status in [
 @case("get", "/analytics/heatmap/", 200)
 def _(w):
     return w.client.get(API + "/analytics/heatmap/", {"from": "2026-01-01", "to": "2026-01-07"})
+
+
+@case("get", "/analytics/report/", 200)
+def _(w):
+    w.session()
+    today = datetime.date.today()
+    return w.client.get(
+        API + "/analytics/report/",
+        {
+            "from": (today - datetime.timedelta(days=1)).isoformat(),
+            "to": today.isoformat(),
+            "group_by": "task,day",
+        },
+    )
+
+
+@case("get", "/analytics/report/", 400, "to more than 366 days after from")
+def _(w):
+    return w.client.get(
+        API + "/analytics/report/", {"from": "2025-01-01", "to": "2026-01-03", "group_by": "day"}
+    )
 
 
 @case("get", "/analytics/streak/", 200)
