@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.files.uploadedfile import UploadedFile
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
 from django.utils import timezone
@@ -11,6 +12,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -19,19 +21,21 @@ from accounts.api import PublicAuthView
 from pomodoro.converters import ObjectIdConverter
 from pomodoro.idempotency import IDEMPOTENCY_HEADER, idempotent
 from pomodoro.pagination import cursor_paginator
+from pomodoro.parsers import CSVStreamParser
 from pomodoro.schema import (
     ACTIVE_SESSION_EXISTS,
     INVALID_TRANSITION,
     NOT_FOUND,
     OVERLAP,
     PAGE_PARAMETERS,
+    PAYLOAD_TOO_LARGE,
     VERSION_MISMATCH,
     invalid,
     paginated,
     problem,
 )
 from pomodoro.validation import validated
-from sessions_app import calendar, export, projects, selectors, services
+from sessions_app import calendar, export, imports, projects, selectors, services
 from sessions_app.serializers import (
     NextStepSerializer,
     ProjectSerializer,
@@ -39,6 +43,8 @@ from sessions_app.serializers import (
     SessionExportInput,
     SessionExportRowSerializer,
     SessionFilterInput,
+    SessionImportInput,
+    SessionImportResultSerializer,
     SessionLogInput,
     SessionSerializer,
     SessionUpdateInput,
@@ -401,6 +407,49 @@ class SessionViewSet(viewsets.ViewSet):
             user=request.user, **validated(SessionLogInput, request.data)
         )
         return session_response(session, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[SessionImportInput],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "text/csv": {"type": "string"},
+        },
+        responses={
+            200: SessionImportResultSerializer,
+            400: invalid(
+                "No file, a file that is not UTF-8 CSV, or an unknown header (code "
+                "`invalid`, with `errors.file`)."
+            ),
+            413: problem(
+                "The file is over 5 MiB or has over 10,000 rows (`payload_too_large`).",
+                PAYLOAD_TOO_LARGE,
+            ),
+        },
+        summary="Import history from this API's CSV export or Toggl Track's detailed report",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, CSVStreamParser],
+    )
+    def import_csv(self, request):
+        params = validated(SessionImportInput, request.query_params)
+        upload = request.data.get("file") if hasattr(request.data, "get") else None
+        if upload is None or isinstance(upload, str):
+            raise ValidationError(
+                {"file": ["Send a CSV file as the multipart field file, or as a text/csv body."]}
+            )
+        if isinstance(upload, UploadedFile):
+            imports.file_too_large(upload.size)
+        result = imports.sessions_import(
+            user=request.user, stream=upload, dry_run=params["dry_run"]
+        )
+        return Response(SessionImportResultSerializer(result).data)
 
     @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
     @action(detail=False, methods=["get"], url_path="next")

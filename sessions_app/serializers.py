@@ -278,3 +278,38 @@ class SessionExportRowSerializer(serializers.Serializer):
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices)
     planned_seconds = serializers.IntegerField()
+
+
+# Why `sessions/import/` skips a row (sessions_app/imports.py says when each applies).
+IMPORT_SKIP_REASONS = (
+    "invalid_row",
+    "invalid_time",
+    "invalid_kind",
+    "not_ended",
+    "in_future",
+    "ends_before_start",
+    "too_long",
+    "text_too_long",
+    "overlaps_session",
+    "overlaps_row",
+)
+
+
+class SessionImportInput(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="true: check every row and answer the same, writing nothing."
+    )
+
+
+class SkippedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The data row, counted from 1 (after the header).")
+    reason = serializers.ChoiceField(
+        choices=IMPORT_SKIP_REASONS, help_text="Why it was skipped (docs/api.md, Import)."
+    )
+
+
+class SessionImportResultSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(
+        help_text="Sessions written (or, in a dry run, that would be)."
+    )
+    skipped = SkippedRowSerializer(many=True)
