@@ -35,7 +35,7 @@ from pomodoro.schema import (
     problem,
 )
 from pomodoro.validation import validated
-from sessions_app import calendar, export, imports, projects, selectors, services
+from sessions_app import calendar, export, imports, projects, selectors, services, tags
 from sessions_app.serializers import (
     NextStepSerializer,
     ProjectSerializer,
@@ -48,6 +48,7 @@ from sessions_app.serializers import (
     SessionLogInput,
     SessionSerializer,
     SessionUpdateInput,
+    TagSerializer,
     TaskFilterInput,
     TaskSerializer,
     session_representation,
@@ -111,6 +112,60 @@ class ProjectViewSet(viewsets.ViewSet):
     )
     def destroy(self, request, pk: int):
         projects.project_delete(user=request.user, project_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+TAG_NOT_FOUND = problem("No such tag.", NOT_FOUND)
+
+
+@extend_schema(tags=["tags"])
+class TagViewSet(viewsets.ViewSet):
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: paginated(TagSerializer)})
+    def list(self, request):
+        paginator = cursor_paginator()
+        page = paginator.paginate_queryset(
+            selectors.tag_list(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(TagSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=TagSerializer,
+        responses={
+            201: TagSerializer,
+            400: invalid("Also a name you already use, ignoring case (`errors.name`)."),
+        },
+    )
+    def create(self, request):
+        tag = tags.tag_create(user=request.user, **validated(TagSerializer, request.data))
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: TagSerializer, 404: TAG_NOT_FOUND})
+    def retrieve(self, request, pk: int):
+        return Response(TagSerializer(selectors.tag_get(user=request.user, tag_id=pk)).data)
+
+    @extend_schema(
+        parameters=[ID_PARAMETER],
+        request=TagSerializer,
+        responses={
+            200: TagSerializer,
+            400: invalid("Also a name you already use, ignoring case (`errors.name`)."),
+            404: TAG_NOT_FOUND,
+        },
+    )
+    def partial_update(self, request, pk: int):
+        changes = validated(TagSerializer, request.data, partial=True)
+        tag = tags.tag_update(user=request.user, tag_id=pk, **changes)
+        return Response(TagSerializer(tag).data)
+
+    @extend_schema(
+        parameters=[ID_PARAMETER],
+        responses={204: None, 404: TAG_NOT_FOUND},
+        summary="Delete a tag; it leaves every session that had it",
+    )
+    def destroy(self, request, pk: int):
+        tags.tag_delete(user=request.user, tag_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

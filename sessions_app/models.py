@@ -2,13 +2,21 @@ import copy
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Lower, Upper
 from django.db.models.lookups import GreaterThan
 
 MAX_PLANNED_SECONDS = 24 * 3600
+
+
+# Text search (`q` on GET sessions/) is a case-insensitive substring match, which Django
+# writes `UPPER(column) LIKE UPPER(pattern)`: trigram GIN indexes on UPPER(column) answer
+# it without reading the user's whole history (docs/benchmarks.md, "Search and filters").
+TRIGRAM_OPS = "gin_trgm_ops"
 
 
 class Project(models.Model):
@@ -56,7 +64,9 @@ class Task(models.Model):
         indexes = [
             models.Index(
                 fields=["user", "id"], name="task_user_live", condition=Q(deleted_at__isnull=True)
-            )
+            ),
+            # q on GET sessions/ matches task titles too.
+            GinIndex(OpClass(Upper("title"), name=TRIGRAM_OPS), name="task_title_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -68,6 +78,30 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Tag(models.Model):
+    """A label a user puts on sessions. Sessions hold the ids of their tags
+    (`Session.tag_ids`); deleting a tag (a hard delete) takes it off them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=50)
+    color = models.CharField(
+        max_length=7,
+        default="#6b7280",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #6b7280.")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Unique per user ignoring case; also the index of the user's tag list.
+            models.UniqueConstraint(F("user"), Lower("name"), name="tag_user_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SessionQuerySet(models.QuerySet):
@@ -166,6 +200,20 @@ class Session(models.Model):
     task = models.ForeignKey(
         Task, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
     )
+    # The session's own project; the task's project whenever a task is set (services).
+    # Indexed by `session_project_history`, which leads with it.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        db_index=False,
+    )
+    # The ids of the user's tags on the session, ascending, no repeats. An array, not a
+    # join table: a timer action reads and renders its session from one row
+    # (sessions_app.statements), so tags cost it nothing. Tag deletion removes its id.
+    tag_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     # Null for a stopwatch, which counts up with no planned length.
     planned_seconds = models.PositiveIntegerField(null=True, blank=True)
     # When the session was opened (created running, or created paused and not yet run).
@@ -227,6 +275,24 @@ class Session(models.Model):
             ),
             models.Index(
                 fields=["target_end_at"], name="session_due", condition=Q(state="running")
+            ),
+            # GET sessions/?project= newest first (and the PROTECT check on projects).
+            models.Index(
+                fields=["project", "-started_at", "-id"],
+                name="session_project_history",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            # GET sessions/?tag= (tag_ids @> ARRAY[id]), and a tag's deletion.
+            GinIndex(fields=["tag_ids"], name="session_tags"),
+            GinIndex(
+                OpClass(Upper("name"), name=TRIGRAM_OPS),
+                name="session_name_trgm",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            GinIndex(
+                OpClass(Upper("description"), name=TRIGRAM_OPS),
+                name="session_description_trgm",
+                condition=Q(deleted_at__isnull=True),
             ),
             # The sessions that ended in a period (the summary's counts).
             models.Index(

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 
 from accounts import timeframes
 from accounts.models import TimerSettings, User
-from sessions_app.models import Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Tag, Task
 
 
 def project_list(*, user: User) -> QuerySet[Project]:
@@ -21,6 +21,17 @@ def project_get(*, user: User, project_id: int) -> Project:
     if project is None:
         raise NotFound("No such project.")
     return project
+
+
+def tag_list(*, user: User) -> QuerySet[Tag]:
+    return Tag.objects.filter(user=user)
+
+
+def tag_get(*, user: User, tag_id: int) -> Tag:
+    tag = tag_list(user=user).filter(pk=tag_id).first()
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
 
 
 def task_list(

@@ -15,13 +15,22 @@ from pomodoro.validation import (
     ensure_date_in_range,
     ensure_instant_in_range,
 )
-from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Task
+from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Tag, Task
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "description", "color"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    """A tag in and out. Uniqueness of the name (ignoring case) is the service's rule,
+    checked under lock with the database constraint behind it (sessions_app.tags)."""
+
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "color"]
 
 
 class ProjectIdField(serializers.IntegerField):
@@ -67,6 +76,10 @@ class SessionSerializer(serializers.Serializer):
     target_end_at = serializers.DateTimeField(allow_null=True, read_only=True)
     version = serializers.IntegerField(read_only=True)
     source = serializers.ChoiceField(choices=Session.Source.choices, read_only=True)
+    project = serializers.IntegerField(source="project_id", allow_null=True, read_only=True)
+    tags = serializers.ListField(
+        child=serializers.IntegerField(), read_only=True, help_text="Tag ids, ascending."
+    )
     server_time = serializers.DateTimeField(read_only=True)
 
     def _now(self):
@@ -105,6 +118,8 @@ def session_representation(session: Session, *, now, as_written: bool = False) -
         "target_end_at": _moment(session.target_end_at),
         "version": session.version,
         "source": session.source,
+        "project": session.project_id,
+        "tags": list(session.tag_ids),
         "server_time": isoformat_utc(now),
     }
 

@@ -204,6 +204,7 @@ def _auto_start_next(user: User, completed: Session, now: datetime.datetime) -> 
         state=State.RUNNING,
         planned_seconds=step.planned_seconds,
         task_id=completed.task_id if step.kind == Kind.FOCUS else None,
+        project_id=completed.project_id if step.kind == Kind.FOCUS else None,
         started_at=started_at,
         # Set before the insert: a running row without them breaks session_state_fields.
         running_since=started_at,
@@ -363,6 +364,7 @@ def session_reset(*, user: User, session_id: int) -> tuple[Session, Session]:
             kind=session.kind,
             state=State.PAUSED,
             task_id=session.task_id,
+            project_id=session.project_id,
             planned_seconds=session.planned_seconds,
             started_at=now,
         )

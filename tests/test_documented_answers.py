@@ -36,6 +36,7 @@ from tests.factories import (
     PASSWORD,
     FinishedSessionFactory,
     ProjectFactory,
+    TagFactory,
     TaskFactory,
     UserFactory,
 )
@@ -132,6 +133,10 @@ class World:
         return TaskFactory(user=self.user, project_id=self.project).pk
 
     @cached_property
+    def tag(self) -> int:
+        return TagFactory(user=self.user, name="deep work").pk
+
+    @cached_property
     def finished(self) -> int:
         """A completed session."""
         return FinishedSessionFactory(user=self.user).pk
@@ -169,7 +174,7 @@ class World:
     def url(self, path: str, **ids) -> str:
         """`path` with its parameters naming the user's objects, unless given in `ids`."""
         kind = path.split("/")[3]  # /api/v1/<kind>/...
-        own = {"projects": "project", "tasks": "task", "sessions": "finished"}
+        own = {"projects": "project", "tasks": "task", "tags": "tag", "sessions": "finished"}
         named = {
             "id": own.get(kind),
             "team_id": "team",
@@ -242,6 +247,7 @@ def valid_body(world: World, method: str, path: str) -> dict:
         (API + "/auth/logout/"): {"refresh": token_pair_for(world.user)["refresh"]},
         (API + "/projects/"): {"name": "Thesis"},
         (API + "/tasks/"): {"title": "Write"},
+        (API + "/tags/"): {"name": "reading"},
         (API + "/sessions/log/"): {
             "started_at": "2026-01-05T09:00:00Z",
             "ended_at": "2026-01-05T09:25:00Z",
@@ -445,6 +451,45 @@ def _(w):
 @case("delete", "/projects/{id}/", 204)
 def _(w):
     return w.client.delete(w.url(API + "/projects/{id}/"))
+
+
+@case("get", "/tags/", 200)
+def _(w):
+    w.tag  # noqa: B018 (made on first use)
+    return w.client.get(API + "/tags/", {"page_size": 1})
+
+
+@case("post", "/tags/", 201)
+def _(w):
+    return w.client.post(API + "/tags/", {"name": "reading", "color": "#aabbcc"})
+
+
+@case("post", "/tags/", 400, "name taken, ignoring case")
+def _(w):
+    w.tag  # noqa: B018 (made on first use)
+    return w.client.post(API + "/tags/", {"name": "DEEP WORK"})
+
+
+@case("get", "/tags/{id}/", 200)
+def _(w):
+    return w.client.get(w.url(API + "/tags/{id}/"))
+
+
+@case("patch", "/tags/{id}/", 200)
+def _(w):
+    return w.client.patch(w.url(API + "/tags/{id}/"), {"color": "#123456"})
+
+
+@case("patch", "/tags/{id}/", 400, "name taken, ignoring case")
+def _(w):
+    TagFactory(user=w.user, name="reading")
+    return w.client.patch(w.url(API + "/tags/{id}/"), {"name": "Reading"})
+
+
+@case("delete", "/tags/{id}/", 204)
+def _(w):
+    FinishedSessionFactory(user=w.user, tag_ids=[w.tag])
+    return w.client.delete(w.url(API + "/tags/{id}/"))
 
 
 @case("post", "/realtime/ticket/", 201)

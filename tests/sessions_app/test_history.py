@@ -69,6 +69,8 @@ def test_history_is_newest_first(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
         "server_time": first["server_time"],
     }
 

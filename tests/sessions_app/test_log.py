@@ -62,6 +62,8 @@ def test_log_records_a_completed_manual_session(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "manual",
+        "project": None,
+        "tags": [],
     }
     assert response["ETag"] == '"1"'
     assert list(SessionSegment.objects.values_list("started_at", "ended_at")) == [

@@ -83,6 +83,8 @@ def test_create_starts_a_focus_session_planned_from_the_settings(client, user):
         "target_end_at": iso(session.started_at + datetime.timedelta(seconds=1800)),
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
         "server_time": body["server_time"],
     }
     assert parse(body["server_time"]) >= session.started_at
@@ -142,6 +144,8 @@ def test_create_with_start_false_is_paused_with_nothing_elapsed(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
     }
     assert session.running_since is None
     assert session.closed_running_time == datetime.timedelta(0)
@@ -438,6 +442,8 @@ def test_reset_interrupts_and_answers_a_fresh_paused_session(client, user, pause
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
     }
     assert response["ETag"] == '"1"'
     assert stored_old.state == "interrupted"
