@@ -37,7 +37,7 @@ from analytics.selectors import (
     split_at,
 )
 from sessions_app.export import Echo, spreadsheet_safe
-from sessions_app.models import Session, segment_end_sql
+from sessions_app.models import Session, Tag, segment_end_sql
 
 REPORT_KEYS = ("project", "task", "tag", "day", "week", "month")
 TIME_KEYS = ("day", "week", "month")
@@ -65,29 +65,20 @@ class Report:
     groups: list[ReportGroup] = field(default_factory=list)
 
 
-def _tag_link_table() -> str:
-    return Session._meta.get_field("tags").remote_field.through._meta.db_table
-
-
 def _label_table(key: str) -> str:
     """The table of the projects, tasks or tags a session names."""
-    return Session._meta.get_field("tags" if key == "tag" else key).related_model._meta.db_table
+    if key == "tag":
+        return Tag._meta.db_table
+    return Session._meta.get_field(key).related_model._meta.db_table
 
 
-def _report_sql(*, project: bool, tags: bool, labels: set[str], filters: list[str]) -> str:
+def _report_sql(*, labels: set[str], filters: list[str]) -> str:
     """The report's one statement. The segments overlapping [start, end) are found as
     analytics.selectors._SPANS_SQL finds them (its comment says why each part is
     written so), each with its session (not deleted, of the kinds, passing `filters`)
     by primary key; then, for the groupings that need them, the titles and names of
     the tasks, projects and tags those spans name, as rows of their own."""
     sessions = Session._meta.db_table
-    project_column = "s.project_id" if project else "NULL::bigint"
-    tag_column = (
-        f"ARRAY(SELECT link.tag_id FROM {_tag_link_table()} link "
-        "WHERE link.session_id = s.id ORDER BY link.tag_id)"
-        if tags
-        else "NULL::bigint[]"
-    )
     where = "".join(f" AND {condition}" for condition in filters)
     sql = f"""
 WITH span AS MATERIALIZED (
@@ -99,8 +90,7 @@ WITH span AS MATERIALIZED (
            session.task_id, session.project_id, session.tag_ids
     FROM ({OVERLAPPING_SEGMENTS_SQL}) AS segment
     CROSS JOIN LATERAL (
-        SELECT s.task_id, {project_column} AS project_id, s.target_end_at,
-               {tag_column} AS tag_ids
+        SELECT s.task_id, s.project_id, s.target_end_at, s.tag_ids
         FROM {sessions} s
         WHERE s.id = segment.session_id AND s.deleted_at IS NULL
           AND s.kind = ANY(%(kinds)s){where}
@@ -175,18 +165,10 @@ def time_report(
         filters.append("s.project_id = %(project)s")
         params["project"] = project
     if tag is not None:
-        filters.append(
-            f"EXISTS (SELECT 1 FROM {_tag_link_table()} link "
-            "WHERE link.session_id = s.id AND link.tag_id = %(tag)s)"
-        )
+        filters.append("s.tag_ids @> ARRAY[%(tag)s]::bigint[]")
         params["tag"] = tag
     labels = {key for key in group_by if key not in TIME_KEYS}
-    sql = _report_sql(
-        project="project" in group_by or project is not None,
-        tags="tag" in group_by,
-        labels=labels,
-        filters=filters,
-    )
+    sql = _report_sql(labels=labels, filters=filters)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,

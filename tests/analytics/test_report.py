@@ -8,7 +8,7 @@ import pytest
 
 from analytics import reports
 from tests.analytics.helpers import API, add_running, add_session, at, hours, set_calendar
-from tests.factories import TaskFactory
+from tests.factories import ProjectFactory, TagFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +217,88 @@ def test_366_days_after_from_is_the_longest_range(client):
     body = report(client, **{"from": "2025-01-01", "to": "2026-01-02", "group_by": "month"})
 
     assert body == {"from": "2025-01-01", "to": "2026-01-02", "total_seconds": 0, "groups": []}
+
+
+def test_by_project_and_tag_a_session_with_two_tags_counts_in_both_and_once_in_total(user, client):
+    thesis = ProjectFactory(user=user, name="Thesis")
+    deep, writing = TagFactory(user=user, name="deep"), TagFactory(user=user, name="Writing")
+    add_session(
+        user, (at("2026-01-05T09:00"), at("2026-01-05T10:00")), project=thesis, tags=[deep, writing]
+    )
+    add_session(user, (at("2026-01-05T10:00"), at("2026-01-05T10:30")), project=thesis)
+    add_session(user, (at("2026-01-05T11:00"), at("2026-01-05T11:15")), tags=[deep])
+
+    body = report(client, **{"from": "2026-01-05", "to": "2026-01-05", "group_by": "project,tag"})
+
+    assert body == {
+        "from": "2026-01-05",
+        "to": "2026-01-05",
+        "total_seconds": 6300,
+        "groups": [
+            {
+                "key": thesis.pk,
+                "label": "Thesis",
+                "seconds": 5400,
+                "sessions": 2,
+                "groups": [
+                    {"key": deep.pk, "label": "deep", "seconds": 3600, "sessions": 1},
+                    {"key": writing.pk, "label": "Writing", "seconds": 3600, "sessions": 1},
+                    {"key": None, "label": "(none)", "seconds": 1800, "sessions": 1},
+                ],
+            },
+            {
+                "key": None,
+                "label": "(none)",
+                "seconds": 900,
+                "sessions": 1,
+                "groups": [{"key": deep.pk, "label": "deep", "seconds": 900, "sessions": 1}],
+            },
+        ],
+    }
+    tags = report(client, **{"from": "2026-01-05", "to": "2026-01-05", "group_by": "tag"})
+    assert tags["total_seconds"] == 6300
+    assert [(g["key"], g["seconds"], g["sessions"]) for g in tags["groups"]] == [
+        (deep.pk, 4500, 2),
+        (writing.pk, 3600, 1),
+        (None, 1800, 1),
+    ]
+
+
+def test_project_and_tag_filters(user, client):
+    thesis, home = ProjectFactory(user=user), ProjectFactory(user=user)
+    deep = TagFactory(user=user)
+    add_session(user, (at("2026-01-05T09:00"), at("2026-01-05T10:00")), project=thesis, tags=[deep])
+    add_session(user, (at("2026-01-05T10:00"), at("2026-01-05T10:30")), project=thesis)
+    add_session(user, (at("2026-01-05T11:00"), at("2026-01-05T11:15")), project=home, tags=[deep])
+    params = {"from": "2026-01-05", "to": "2026-01-05", "group_by": "day"}
+
+    assert report(client, **params, project=thesis.pk)["total_seconds"] == 5400
+    assert report(client, **params, tag=deep.pk)["total_seconds"] == 4500
+    assert report(client, **params, project=thesis.pk, tag=deep.pk)["total_seconds"] == 3600
+
+
+def test_another_users_ids_match_nothing(user, client, other_user):
+    theirs = ProjectFactory(user=other_user)
+    add_session(other_user, (at("2026-01-05T09:00"), at("2026-01-05T10:00")), project=theirs)
+    add_session(user, (at("2026-01-05T09:00"), at("2026-01-05T10:00")))
+
+    body = report(
+        client,
+        **{"from": "2026-01-05", "to": "2026-01-05", "group_by": "project", "project": theirs.pk},
+    )
+
+    assert body["total_seconds"] == 0 and body["groups"] == []
+
+
+def test_one_statement_a_report(user, client, django_assert_num_queries):
+    thesis = ProjectFactory(user=user)
+    add_session(
+        user,
+        (at("2026-01-05T09:00"), at("2026-01-05T10:00")),
+        project=thesis,
+        tags=[TagFactory(user=user)],
+    )
+
+    # authentication aside (the token's user): one statement, labels included
+    with django_assert_num_queries(2):
+        report(client, **{"from": "2026-01-05", "to": "2026-01-05", "group_by": "project,tag"})
