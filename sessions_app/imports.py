@@ -14,7 +14,8 @@ does all of it but the writing.
 
 Reasons a row is skipped (`skipped[].reason`):
 
-- `invalid_row`: the row has fewer cells than the header;
+- `invalid_row`: the row has fewer cells than the header needs (a blank line is passed
+  over silently, and still counted);
 - `invalid_time`: a date, time, instant or duration that cannot be read;
 - `invalid_kind`: (own export) a kind this API does not know;
 - `not_ended`: (own export) the session was still running or paused when exported;
@@ -50,11 +51,13 @@ from sessions_app.models import (
     Project,
     Session,
     SessionSegment,
+    Tag,
     Task,
     segment_end_sql,
 )
 from sessions_app.projects import project_data, task_data
 from sessions_app.serializers import IMPORT_SKIP_REASONS, session_representation
+from sessions_app.tags import tag_data, tags_share_locked
 
 MAX_ROWS = 10_000
 MAX_LENGTH = datetime.timedelta(seconds=MAX_PLANNED_SECONDS)
@@ -89,7 +92,7 @@ EXPORT_COLUMNS = (
 DURATION = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 TIME = re.compile(r"^(\d{1,2}):([0-5]\d)(?::([0-5]\d))?$")
 
-TAG_NAME_MAX_LENGTH = 100  # replaced by the Tag model's once merged
+TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
 TEXT_LIMITS = {
     "name": Session._meta.get_field("name").max_length,
     "description": Session._meta.get_field("description").max_length,
@@ -194,8 +197,12 @@ def read_entries(
         width = max(positions.values()) + 1
         parse = _toggl_entry if file_format == TOGGL else _export_entry
         zone = user.zone
+        rows = 0
         for row_number, cells in enumerate(reader, start=1):
-            if row_number > MAX_ROWS:
+            if not any(cells):
+                continue  # a blank line (one at the end is common): numbered, not counted
+            rows += 1
+            if rows > MAX_ROWS:
                 raise PayloadTooLarge(
                     max_bytes=settings.IMPORT_MAX_BYTES,
                     detail=f"The file has more than {MAX_ROWS:,} rows, the most an import takes.",
@@ -404,53 +411,84 @@ def _existing_time(user: User, entries: list[Entry], now: datetime.datetime) -> 
 
 
 class _Names:
-    """The user's projects, tasks and tags found by name, and those to create."""
+    """The user's projects, tasks and tags that the entries name, found by name (tags
+    ignoring case; the oldest of a name wins), and those to create."""
 
     def __init__(self, user: User, entries: list[Entry]):
         self.user = user
         wanted_projects = {entry.project for entry in entries if entry.project}
         self.projects: dict[str, Project | None] = dict.fromkeys(wanted_projects)
-        for project in Project.objects.filter(
+        live_projects = Project.objects.filter(
             user=user, deleted_at__isnull=True, name__in=wanted_projects
-        ).order_by("-pk"):
-            self.projects[project.name] = project  # the oldest of a name wins
+        )
+        for project in live_projects.order_by("-pk"):
+            self.projects[project.name] = project
         wanted_tasks = {(entry.project, entry.task) for entry in entries if entry.task}
         self.tasks: dict[tuple[str, str], Task | None] = dict.fromkeys(wanted_tasks)
-        titles = {title for _, title in wanted_tasks}
-        for task in (
-            Task.objects.filter(user=user, deleted_at__isnull=True, title__in=titles)
-            .select_related("project")
-            .order_by("-pk")
-        ):
+        live_tasks = Task.objects.filter(
+            user=user, deleted_at__isnull=True, title__in={title for _, title in wanted_tasks}
+        )
+        for task in live_tasks.select_related("project").order_by("-pk"):
             project = task.project
             project_name = project.name if project and project.deleted_at is None else ""
             if (project_name, task.title) in self.tasks:
                 self.tasks[project_name, task.title] = task
+        wanted_tags = {name.casefold(): name for entry in entries for name in entry.tags}
+        self.tags: dict[str, Tag | None] = dict.fromkeys(wanted_tags)
+        # One query for any number of names: the user's tags are few.
+        for tag in Tag.objects.filter(user=user).order_by("-pk"):
+            if tag.name.casefold() in self.tags:
+                self.tags[tag.name.casefold()] = tag
+        self.new_tag_names = wanted_tags
 
-    def create_missing(self) -> None:
-        """Creates the projects and tasks not found, each with its event."""
-        for name, project in self.projects.items():
-            if project is None:
+    def lock_tags(self) -> None:
+        """FOR KEY SHARE on the tags found, before any session row (sessions_app/tags.py):
+        none can be deleted before the sessions naming it are written."""
+        found = [tag.pk for tag in self.tags.values() if tag is not None]
+        kept = set(tags_share_locked(self.user, found))
+        for key, tag in self.tags.items():
+            if tag is not None and tag.pk not in kept:
+                self.tags[key] = None  # deleted meanwhile: created again
+
+    def create_missing(self, entries: list[Entry]) -> None:
+        """Creates the projects, tasks and tags that `entries` name and were not found,
+        each with its event."""
+        for name in sorted({entry.project for entry in entries if entry.project}):
+            if self.projects[name] is None:
                 project = self.projects[name] = Project.objects.create(user=self.user, name=name)
                 event_record(
                     user=self.user, type="project.created", data={"project": project_data(project)}
                 )
-        for (project_name, title), task in self.tasks.items():
-            if task is None:
+        for project_name, title in sorted({(e.project, e.task) for e in entries if e.task}):
+            if self.tasks[project_name, title] is None:
                 task = self.tasks[project_name, title] = Task.objects.create(
                     user=self.user, title=title, project=self.projects.get(project_name)
                 )
                 event_record(user=self.user, type="task.created", data={"task": task_data(task)})
+        for key in sorted({name.casefold() for entry in entries for name in entry.tags}):
+            if self.tags[key] is None:
+                tag = self.tags[key] = Tag.objects.create(
+                    user=self.user, name=self.new_tag_names[key]
+                )
+                event_record(user=self.user, type="tag.created", data={"tag": tag_data(tag)})
 
     def session_for(self, entry: Entry) -> Session:
+        """The session of an entry: its task's project when it has a task, else the
+        project it names."""
         length = entry.ended_at - entry.started_at
         task = self.tasks[entry.project, entry.task] if entry.task else None
+        if task is not None:
+            project_id = task.project_id
+        else:
+            project_id = self.projects[entry.project].pk if entry.project else None
         return Session(
             user=self.user,
             kind=entry.kind,
             state=Session.State.COMPLETED,
             source=Session.Source.MANUAL,
             task=task,
+            project_id=project_id,
+            tag_ids=sorted({self.tags[name.casefold()].pk for name in entry.tags}),
             name=entry.name,
             description=entry.description,
             planned_seconds=None
@@ -476,9 +514,12 @@ def sessions_import(*, user: User, stream, dry_run: bool = False) -> ImportResul
         else:
             entries.append(entry)
     with transaction.atomic():
+        # Lock order (sessions_app/locks.py): the user, the tags, then the active session,
+        # as session_log does: a resume waits for this transaction, so its new segment
+        # comes after our rows.
         locked_user(user.pk)
-        # And the active session (lock order: user, then session), as session_log does:
-        # a resume waits for this transaction, so its new segment comes after our rows.
+        names = _Names(user, entries)
+        names.lock_tags()
         list(locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES))
         taken = _existing_time(user, entries, now)
         imported = _Imported()
@@ -494,13 +535,12 @@ def sessions_import(*, user: User, stream, dry_run: bool = False) -> ImportResul
         result.skipped.sort(key=lambda skipped: skipped["row"])
         result.imported = len(accepted)
         if not dry_run and accepted:
-            _write(user, accepted, now)
+            _write(user, names, accepted, now)
     return result
 
 
-def _write(user: User, entries: list[Entry], now: datetime.datetime) -> None:
-    names = _Names(user, entries)
-    names.create_missing()
+def _write(user: User, names: _Names, entries: list[Entry], now: datetime.datetime) -> None:
+    names.create_missing(entries)
     sessions = Session.objects.bulk_create(
         [names.session_for(entry) for entry in entries], batch_size=WRITE_BATCH
     )

@@ -19,7 +19,6 @@ from functools import cached_property
 
 import jsonschema_rs
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connection
 from psycopg import errors as pg_errors
 from rest_framework.test import APIClient
@@ -29,6 +28,7 @@ from accounts.tokens import token_pair_for
 from fuzz.closed_schema import closed
 from integrations import services as webhook_services
 from pomodoro import idempotency
+from pomodoro.body_limit import body_limit
 from pomodoro.settings.base import RATE_LIMIT_DEFAULTS
 from teams import services as team_services
 from tests.conftest import client_for
@@ -234,11 +234,13 @@ def case(method: str, path: str, status: int, label: str = "") -> Callable[[Send
 def call(client: APIClient, method: str, url: str, body=None, **headers):
     if method in ("get", "delete"):
         return getattr(client, method)(url, **headers)
+    if isinstance(body, bytes):  # a CSV upload (sessions/import/)
+        return client.generic(method.upper(), url, body, content_type="text/csv", **headers)
     return getattr(client, method)(url, body if body is not None else {}, format="json", **headers)
 
 
 # Bodies that a write accepts, for the cases that need one to pass validation.
-def valid_body(world: World, method: str, path: str) -> dict:
+def valid_body(world: World, method: str, path: str) -> dict | bytes:
     return {
         (API + "/auth/register/"): {"email": "new@example.com", "password": PASSWORD},
         (API + "/auth/login/"): {"email": world.user.email, "password": PASSWORD},
@@ -252,6 +254,11 @@ def valid_body(world: World, method: str, path: str) -> dict:
             "started_at": "2026-01-05T09:00:00Z",
             "ended_at": "2026-01-05T09:25:00Z",
         },
+        (API + "/sessions/import/"): (
+            b"User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
+            b"End date,End time,Duration,Tags\n"
+            b",,,Thesis,,Draft,No,2026-01-05,09:00:00,2026-01-05,09:25:00,00:25:00,deep\n"
+        ),
         (API + "/teams/"): {"name": "Squad"},
         (API + "/teams/join/"): {"code": world.invite},
         (API + "/teams/{team_id}/members/{user_id}/"): {"role": "admin"},
@@ -318,6 +325,16 @@ for _method, _path, _status in [
 @case("get", "/analytics/heatmap/", 200)
 def _(w):
     return w.client.get(API + "/analytics/heatmap/", {"from": "2026-01-01", "to": "2026-01-07"})
+
+
+@case("post", "/sessions/import/", 200)
+def _(w):
+    return call(
+        w.client,
+        "post",
+        API + "/sessions/import/",
+        valid_body(w, "post", API + "/sessions/import/"),
+    )
 
 
 @case("get", "/analytics/report/", 200)
@@ -844,15 +861,24 @@ def generic_cases(method: str, path: str, operation: dict) -> list[Case]:
             method.upper(), w.url(template), data, content_type=content_type, **raw
         )
 
+    takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
     if "requestBody" in operation or idempotent(operation):
-        add(400, "not JSON", sent_raw("{", "application/json"))
+        if takes_json or "requestBody" not in operation:
+            add(400, "not JSON", sent_raw("{", "application/json"))
+        else:
+            add(400, "an unknown CSV header", sent_raw("Date,Hours\n", "text/csv"))
         add(415, "not JSON", sent_raw("name=x", "application/x-www-form-urlencoded"))
     query = [name for name in parameter_names(operation, "query") if name != "cursor"]
     if query:
-        add(400, f"empty {query[0]}", lambda w: w.client.get(w.url(template), {query[0]: ""}))
+
+        def empty_parameter(w):
+            url = f"{w.url(template)}?{query[0]}="
+            return call(w.client, method, url, valid_body(w, method, template) or None)
+
+        add(400, f"empty {query[0]}", empty_parameter)
     if method in ("post", "put", "patch"):
-        too_large = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
-        add(413, "too large", sent_raw(too_large, "application/json"))
+        too_large = b"x" * (body_limit(template) + 1)
+        add(413, "too large", sent_raw(too_large, "application/json" if takes_json else "text/csv"))
 
     if idempotent(operation):
 
