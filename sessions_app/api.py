@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
@@ -468,10 +469,16 @@ class SessionViewSet(viewsets.ViewSet):
         request={
             "multipart/form-data": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "maxLength": settings.IMPORT_MAX_BYTES,
+                    }
+                },
                 "required": ["file"],
             },
-            "text/csv": {"type": "string"},
+            "text/csv": {"type": "string", "maxLength": settings.IMPORT_MAX_BYTES},
         },
         responses={
             200: SessionImportResultSerializer,

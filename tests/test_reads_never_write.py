@@ -90,6 +90,8 @@ def query_for(operation: dict) -> dict:
         elif schema.get("format") == "date":
             offset = datetime.timedelta(days=7 if parameter["name"] == "to" else 0)
             query[parameter["name"]] = (today - datetime.timedelta(days=7) + offset).isoformat()
+        elif parameter["name"] == "group_by":  # analytics/report/: one or two keys
+            query[parameter["name"]] = "project,tag"
         else:
             raise AssertionError(f"no value for {parameter['name']} of {operation}")
     return query
