@@ -62,6 +62,11 @@ ID_PATTERN = ObjectIdConverter.regex
 # The URL pattern is ID_PATTERN; without a queryset drf-spectacular would document the
 # id as a string with that pattern, where clients (and the fuzzer) need a number.
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+# A body naming something the caller cannot see is bad input; 404 is for the URL's object.
+REFERENCE_INVALID = (
+    "Validation failed (code `invalid`), also for a task, project or tag in the body that "
+    "is not yours (`errors.<field>`)."
+)
 
 
 @extend_schema(tags=["projects"])
@@ -196,11 +201,7 @@ class TaskViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=TaskSerializer,
-        responses={
-            201: TaskSerializer,
-            400: invalid(),
-            404: problem("No such project.", NOT_FOUND),
-        },
+        responses={201: TaskSerializer, 400: invalid(REFERENCE_INVALID)},
     )
     def create(self, request):
         task = projects.task_create(user=request.user, **validated(TaskSerializer, request.data))
@@ -219,8 +220,8 @@ class TaskViewSet(viewsets.ViewSet):
         request=TaskSerializer,
         responses={
             200: TaskSerializer,
-            400: invalid(),
-            404: problem("No such task or project.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
+            404: problem("No such task.", NOT_FOUND),
         },
     )
     def partial_update(self, request, pk: int):
@@ -320,8 +321,7 @@ class SessionViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: SessionSerializer,
-            400: invalid(),
-            404: problem("No such task.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
             409: ACTIVE_SESSION_CONFLICT,
         },
         summary="Create a session (running unless start is false)",
@@ -347,7 +347,7 @@ class SessionViewSet(viewsets.ViewSet):
         ],
         responses={
             200: SessionSerializer,
-            400: invalid(),
+            400: invalid(REFERENCE_INVALID),
             404: SESSION_NOT_FOUND,
             412: problem(
                 "The version differs from If-Match (`version_mismatch`, with the session).",
@@ -447,8 +447,7 @@ class SessionViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: SessionSerializer,
-            400: invalid(),
-            404: problem("No such task.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
             409: problem(
                 "Overlaps another session (`overlap`, with its id as `overlapping_session`).",
                 OVERLAP,

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce, Least, Lower, Upper
 from django.db.models.lookups import GreaterThan
 
 MAX_PLANNED_SECONDS = 24 * 3600
+MAX_TAGS = 20  # on one session
 
 
 # Text search (`q` on GET sessions/) is a case-insensitive substring match, which Django

@@ -15,7 +15,7 @@ from pomodoro.validation import (
     ensure_date_in_range,
     ensure_instant_in_range,
 )
-from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Tag, Task
+from sessions_app.models import MAX_PLANNED_SECONDS, MAX_TAGS, Project, Session, Tag, Task
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -128,6 +128,28 @@ def _moment(at):
     return None if at is None else isoformat_utc(at)
 
 
+def project_input(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="A project of yours. With a task, it must be the task's project "
+        "(the default when left out).",
+        **kwargs,
+    )
+
+
+def tags_input(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=MAX_TAGS,
+        help_text=f"Ids of tags of yours (at most {MAX_TAGS}); the list replaces the "
+        "session's tags.",
+        **kwargs,
+    )
+
+
 class PlannedSecondsField(serializers.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
@@ -138,6 +160,8 @@ class PlannedSecondsField(serializers.IntegerField):
 class SessionCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
     task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    project = project_input()
+    tags = tags_input()
     name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     description = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default=""
@@ -162,6 +186,8 @@ class SessionUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     task = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    project = project_input()
+    tags = tags_input()
     planned_seconds = PlannedSecondsField(required=False)
 
 
@@ -170,6 +196,8 @@ class SessionLogInput(serializers.Serializer):
     ended_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
     task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    project = project_input()
+    tags = tags_input()
     name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     description = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default=""

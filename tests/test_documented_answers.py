@@ -525,7 +525,7 @@ def _(w):
     return w.client.post(API + "/sessions/", {"task": w.task, "name": "Draft"})
 
 
-@case("post", "/sessions/", 404, "no such task")
+@case("post", "/sessions/", 400, "no such task")
 def _(w):
     return w.client.post(API + "/sessions/", {"task": MISSING_ID})
 
@@ -563,6 +563,19 @@ def _(w):
 @case("patch", "/sessions/{id}/", 200)
 def _(w):
     return w.client.patch(w.url(API + "/sessions/{id}/"), {"name": "Renamed"})
+
+
+@case("patch", "/sessions/{id}/", 200, "with a project and tags")
+def _(w):
+    body = {"task": w.task, "project": w.project, "tags": [w.tag]}
+    response = w.client.patch(w.url(API + "/sessions/{id}/"), body)
+    assert (response.json()["project"], response.json()["tags"]) == (w.project, [w.tag])
+    return response
+
+
+@case("patch", "/sessions/{id}/", 400, "a tag that is not yours")
+def _(w):
+    return w.client.patch(w.url(API + "/sessions/{id}/"), {"tags": [MISSING_ID]})
 
 
 @case("patch", "/sessions/{id}/", 412, "version_mismatch")
@@ -629,7 +642,7 @@ def _(w):
     return w.client.post(API + "/sessions/log/", valid_body(w, "post", API + "/sessions/log/"))
 
 
-@case("post", "/sessions/log/", 404, "no such task")
+@case("post", "/sessions/log/", 400, "no such task")
 def _(w):
     body = {**valid_body(w, "post", API + "/sessions/log/"), "task": MISSING_ID}
     return w.client.post(API + "/sessions/log/", body)
@@ -659,7 +672,7 @@ def _(w):
     return w.client.post(API + "/tasks/", {"title": "Write", "project": w.project})
 
 
-@case("post", "/tasks/", 404, "no such project")
+@case("post", "/tasks/", 400, "no such project")
 def _(w):
     return w.client.post(API + "/tasks/", {"title": "Write", "project": MISSING_ID})
 
