@@ -7,6 +7,8 @@ the event is broadcast to the user's sockets after the commit (events.publish).
 """
 
 import datetime
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -83,3 +85,69 @@ def event_record(
     publish_on_commit(user_group(user.pk), {"type": "event.message", "event": event.as_message()})
     registry.reactions_run(registry.Recorded(user=user, event=event, subject=subject))
     return event
+
+
+def _record_many_statement() -> str:
+    """`_record_statement` for n events of one type at once: the stream row moves by n
+    in the same upsert (so the same lock and the same gapless numbering), and the
+    events are inserted from arrays, numbered in the order given."""
+    stream = EventStream._meta.db_table
+    event = Event._meta.db_table
+    users = get_user_model()._meta.db_table
+    return (
+        f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
+        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, %(count)s FROM owner "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + %(count)s "
+        "RETURNING user_id, last_seq) "
+        f"INSERT INTO {event} (user_id, seq, type, at, data) "
+        "SELECT next.user_id, next.last_seq - %(count)s + item.n, %(type)s, %(at)s, item.data "
+        "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item (data, n) "
+        "RETURNING id, seq"
+    )
+
+
+def events_record(
+    *,
+    user: Any,
+    type: str,
+    items: Sequence[tuple[dict, Any]],
+    at: datetime.datetime | None = None,
+) -> list[Event]:
+    """`event_record` for many events of one type and moment, `items` being (data,
+    subject) pairs, in one statement: the events get consecutive `seq`s in the order
+    given, are published after the commit in that order, and their reactions run once
+    for the batch (events.registry.reactions_run_batch). For a change that records
+    thousands of events at once (an import)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("events_record must run inside the transaction of the change")
+    if not items:
+        return []
+    at = at or timezone.now()
+    encoder = Event._meta.get_field("data").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _record_many_statement(),
+            {
+                "user_id": user.pk,
+                "count": len(items),
+                "type": type,
+                "at": at,
+                "data": [json.dumps(data, cls=encoder) for data, _ in items],
+            },
+        )
+        ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+    first = min(ids)
+    events = []
+    for offset, (data, _subject) in enumerate(items):
+        seq = first + offset
+        events.append(Event(pk=ids[seq], user_id=user.pk, seq=seq, type=type, at=at, data=data))
+    group = user_group(user.pk)
+    for event in events:
+        publish_on_commit(group, {"type": "event.message", "event": event.as_message()})
+    registry.reactions_run_batch(
+        [
+            registry.Recorded(user=user, event=event, subject=subject)
+            for event, (_data, subject) in zip(events, items, strict=True)
+        ]
+    )
+    return events

@@ -42,7 +42,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from events.log import event_record
+from events.log import event_record, events_record
 from pomodoro.exceptions import PayloadTooLarge
 from sessions_app.export import FORMULA_STARTS
 from sessions_app.locks import locked_sessions, locked_user
@@ -556,11 +556,13 @@ def _write(user: User, names: _Names, entries: list[Entry], now: datetime.dateti
         ),
         batch_size=WRITE_BATCH,
     )
-    for session in sessions:
-        event_record(
-            user=user,
-            type="session.logged",
-            data={"session": session_representation(session, now=now, as_written=True)},
-            subject=session,
-            at=now,
-        )
+    # As sessions/log/ records each, in one statement for them all.
+    events_record(
+        user=user,
+        type="session.logged",
+        items=[
+            ({"session": session_representation(session, now=now, as_written=True)}, session)
+            for session in sessions
+        ],
+        at=now,
+    )
