@@ -33,16 +33,23 @@ def _record_statement() -> str:
     key-updates the user row (FOR UPDATE) and then waits for the stream lock: a
     deadlock. With it, the user row always comes before the stream row.
     """
+    return (
+        f"{_next_seqs('1')} INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
+        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+    )
+
+
+def _next_seqs(count: str) -> str:
+    """The CTEs that lock the user row (FOR KEY SHARE) and move the user's stream row
+    on by `count` (SQL), answering `next (user_id, last_seq)`: `_record_statement`
+    says why in that order."""
     stream = EventStream._meta.db_table
-    event = Event._meta.db_table
     users = get_user_model()._meta.db_table
     return (
         f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
-        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, 1 FROM owner "
-        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + 1 "
-        "RETURNING user_id, last_seq) "
-        f"INSERT INTO {event} (user_id, seq, type, at, data) "
-        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, {count} FROM owner "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + {count} "
+        "RETURNING user_id, last_seq)"
     )
 
 
@@ -91,15 +98,9 @@ def _record_many_statement() -> str:
     """`_record_statement` for n events of one type at once: the stream row moves by n
     in the same upsert (so the same lock and the same gapless numbering), and the
     events are inserted from arrays, numbered in the order given."""
-    stream = EventStream._meta.db_table
-    event = Event._meta.db_table
-    users = get_user_model()._meta.db_table
     return (
-        f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
-        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, %(count)s FROM owner "
-        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + %(count)s "
-        "RETURNING user_id, last_seq) "
-        f"INSERT INTO {event} (user_id, seq, type, at, data) "
+        f"{_next_seqs('%(count)s')} INSERT INTO {Event._meta.db_table} "
+        "(user_id, seq, type, at, data) "
         "SELECT next.user_id, next.last_seq - %(count)s + item.n, %(type)s, %(at)s, item.data "
         "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item (data, n) "
         "RETURNING id, seq"
