@@ -186,7 +186,9 @@ def time_report(
     day_bounds_us = [micros(bound) for bound in bounds]
     days = [first + datetime.timedelta(days=n) for n in range(len(bounds) - 1)]
     # Each day's key for each time grouping, computed once.
-    time_keys = {key: [_time_key(user, key, day) for day in days] for key in TIME_KEYS}
+    time_keys = {
+        key: [_time_key(user, key, day) for day in days] for key in TIME_KEYS if key in group_by
+    }
     split = any(key in TIME_KEYS for key in group_by)
     outer_key = group_by[0]
     inner_key = group_by[1] if len(group_by) > 1 else None
