@@ -116,9 +116,10 @@ def events_record(
 ) -> list[Event]:
     """`event_record` for many events of one type and moment, `items` being (data,
     subject) pairs, in one statement: the events get consecutive `seq`s in the order
-    given, are published after the commit in that order, and their reactions run once
-    for the batch (events.registry.reactions_run_batch). For a change that records
-    thousands of events at once (an import)."""
+    given, the last is broadcast after the commit (the sockets read the others from
+    the log), and their reactions run once for the batch
+    (events.registry.reactions_run_batch). For a change that records thousands of
+    events at once (an import)."""
     if not connection.in_atomic_block:
         raise RuntimeError("events_record must run inside the transaction of the change")
     if not items:
@@ -142,9 +143,11 @@ def events_record(
     for offset, (data, _subject) in enumerate(items):
         seq = first + offset
         events.append(Event(pk=ids[seq], user_id=user.pk, seq=seq, type=type, at=at, data=data))
-    group = user_group(user.pk)
-    for event in events:
-        publish_on_commit(group, {"type": "event.message", "event": event.as_message()})
+    # Only the last one is broadcast: a socket fills the events before it from the log,
+    # as it fills any gap (events/replay.py; one too far behind is told to reconnect and
+    # replays). Thousands of broadcasts would overflow the publisher's queue.
+    last = events[-1].as_message()
+    publish_on_commit(user_group(user.pk), {"type": "event.message", "event": last})
     registry.reactions_run_batch(
         [
             registry.Recorded(user=user, event=event, subject=subject)

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -467,10 +467,20 @@ class _Names:
                 event_record(user=self.user, type="task.created", data={"task": task_data(task)})
         for key in sorted({name.casefold() for entry in entries for name in entry.tags}):
             if self.tags[key] is None:
-                tag = self.tags[key] = Tag.objects.create(
-                    user=self.user, name=self.new_tag_names[key]
-                )
-                event_record(user=self.user, type="tag.created", data={"tag": tag_data(tag)})
+                self.tags[key] = self._tag_create(self.new_tag_names[key])
+
+    def _tag_create(self, name: str) -> Tag:
+        """A new tag, with its event; or the one of that name a concurrent request (which
+        does not take the user's lock) has just created, then locked as the found ones."""
+        try:
+            with transaction.atomic():
+                tag = Tag.objects.create(user=self.user, name=name)
+        except IntegrityError:
+            tag = Tag.objects.get(user=self.user, name__iexact=name)
+            tags_share_locked(self.user, [tag.pk])
+            return tag
+        event_record(user=self.user, type="tag.created", data={"tag": tag_data(tag)})
+        return tag
 
     def session_for(self, entry: Entry) -> Session:
         """The session of an entry: its task's project when it has a task, else the

@@ -72,6 +72,19 @@ calendar = st.tuples(
 )
 
 
+def laid_out(at: datetime.datetime, shapes) -> list[tuple[str, list]]:
+    """(kind, [(start, end), ...]) of each session shape, one after another from `at`."""
+    sessions = []
+    for gap, kind, runs in shapes:
+        at += datetime.timedelta(minutes=gap)
+        segments = []
+        for run, pause in runs:
+            segments.append((at, at + datetime.timedelta(minutes=run)))
+            at += datetime.timedelta(minutes=run + pause)
+        sessions.append((kind, segments))
+    return sessions
+
+
 def day_of(minute, starts: list[datetime.datetime], first: datetime.date) -> datetime.date:
     return first + datetime.timedelta(days=bisect.bisect_right(starts, minute) - 1)
 
@@ -129,15 +142,7 @@ def month_days(first: datetime.date) -> list[datetime.date]:
 )
 def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, shapes):
     zone_name, day_starts_at, week_starts_on = calendar
-    at = anchor - datetime.timedelta(minutes=lead)
-    sessions = []
-    for gap, kind, runs in shapes:
-        at += datetime.timedelta(minutes=gap)
-        segments = []
-        for run, pause in runs:
-            segments.append((at, at + datetime.timedelta(minutes=run)))
-            at += datetime.timedelta(minutes=run + pause)
-        sessions.append((kind, segments))
+    sessions = laid_out(anchor - datetime.timedelta(minutes=lead), shapes)
     focus, breaks, heat_by_day = oracle(sessions, zone_name, day_starts_at)
 
     with transaction.atomic():
@@ -264,15 +269,11 @@ def test_reports_equal_a_brute_force_recomputation(
     db, calendar, anchor, lead, shapes, group_by, cut
 ):
     zone_name, day_starts_at, week_starts_on = calendar
-    at = anchor - datetime.timedelta(minutes=lead)
-    sessions = []
-    for (gap, kind, runs), project, task, tags in shapes:
-        at += datetime.timedelta(minutes=gap)
-        segments = []
-        for run, pause in runs:
-            segments.append((at, at + datetime.timedelta(minutes=run)))
-            at += datetime.timedelta(minutes=run + pause)
-        sessions.append((kind, segments, {"project": project, "task": task, "tag": tags}))
+    laid = laid_out(anchor - datetime.timedelta(minutes=lead), [shape for shape, *_ in shapes])
+    sessions = [
+        (kind, segments, {"project": project, "task": task, "tag": tags})
+        for (kind, segments), (_shape, project, task, tags) in zip(laid, shapes, strict=True)
+    ]
 
     with transaction.atomic():
         user = UserFactory(
