@@ -72,14 +72,38 @@ def _label_table(key: str) -> str:
     return Session._meta.get_field(key).related_model._meta.db_table
 
 
-def _report_sql(*, labels: set[str], filters: list[str]) -> str:
+# Up to this many days, each segment's session is read by primary key; over it, the
+# user's sessions are read once into a hash join. A year of a heavy user (3 years, 9,847
+# sessions) is 3,536 segments: 15,000 buffer reads by key against 1,400 for the user's
+# sessions (docs/benchmarks.md, "Reports and import"); a month is a tenth of that, where
+# reading every session of the user would cost more (the summary's reason, at
+# analytics.selectors._SPANS_SQL).
+BY_KEY_MAX_DAYS = 92
+
+
+def _report_sql(*, labels: set[str], filters: list[str], by_key: bool) -> str:
     """The report's one statement. The segments overlapping [start, end) are found as
     analytics.selectors._SPANS_SQL finds them (its comment says why each part is
-    written so), each with its session (not deleted, of the kinds, passing `filters`)
-    by primary key; then, for the groupings that need them, the titles and names of
-    the tasks, projects and tags those spans name, as rows of their own."""
+    written so), each with its session (not deleted, of the kinds, passing `filters`),
+    by primary key (`by_key`) or from the user's sessions; then, for the groupings that
+    need them, the titles and names of the tasks, projects and tags those spans name,
+    as rows of their own."""
     sessions = Session._meta.db_table
     where = "".join(f" AND {condition}" for condition in filters)
+    if by_key:
+        # OFFSET 0: a subquery PostgreSQL cannot flatten into a join (_SPANS_SQL).
+        session_source = f"""CROSS JOIN LATERAL (
+        SELECT s.task_id, s.project_id, s.target_end_at, s.tag_ids
+        FROM {sessions} s
+        WHERE s.id = segment.session_id AND s.deleted_at IS NULL
+          AND s.kind = ANY(%(kinds)s){where}
+        OFFSET 0
+    ) AS session"""
+    else:
+        session_source = f"""JOIN {sessions} s ON s.id = segment.session_id
+         AND s.user_id = %(user)s AND s.deleted_at IS NULL
+         AND s.kind = ANY(%(kinds)s){where}
+    CROSS JOIN LATERAL (SELECT s.task_id, s.project_id, s.target_end_at, s.tag_ids) AS session"""
     sql = f"""
 WITH span AS MATERIALIZED (
     SELECT segment.session_id,
@@ -89,13 +113,7 @@ WITH span AS MATERIALIZED (
                * 1000000)::bigint AS end_us,
            session.task_id, session.project_id, session.tag_ids
     FROM ({OVERLAPPING_SEGMENTS_SQL}) AS segment
-    CROSS JOIN LATERAL (
-        SELECT s.task_id, s.project_id, s.target_end_at, s.tag_ids
-        FROM {sessions} s
-        WHERE s.id = segment.session_id AND s.deleted_at IS NULL
-          AND s.kind = ANY(%(kinds)s){where}
-        OFFSET 0
-    ) AS session
+    {session_source}
 )
 SELECT {_SPAN}, session_id, start_us, end_us, task_id, project_id, tag_ids, NULL
 FROM span WHERE end_us > start_us"""
@@ -168,7 +186,8 @@ def time_report(
         filters.append("s.tag_ids @> ARRAY[%(tag)s]::bigint[]")
         params["tag"] = tag
     labels = {key for key in group_by if key not in TIME_KEYS}
-    sql = _report_sql(labels=labels, filters=filters)
+    by_key = (last - first).days < BY_KEY_MAX_DAYS
+    sql = _report_sql(labels=labels, filters=filters, by_key=by_key)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from analytics.reports import BY_KEY_MAX_DAYS
 from tests.analytics.helpers import API, add_session
 from tests.factories import ProjectFactory, TagFactory, TaskFactory, UserFactory
 
@@ -264,9 +265,11 @@ def report_oracle(sessions, group_by, first, last, zone_name, day_starts_at, wee
     shapes=st.lists(report_session, min_size=1, max_size=6),
     group_by=st.lists(st.sampled_from(REPORT_KEYS), min_size=1, max_size=2, unique=True),
     cut=st.integers(min_value=0, max_value=1),
+    # a range longer than BY_KEY_MAX_DAYS reads the sessions the other way
+    wide=st.booleans(),
 )
 def test_reports_equal_a_brute_force_recomputation(
-    db, calendar, anchor, lead, shapes, group_by, cut
+    db, calendar, anchor, lead, shapes, group_by, cut, wide
 ):
     zone_name, day_starts_at, week_starts_on = calendar
     laid = laid_out(anchor - datetime.timedelta(minutes=lead), [shape for shape, *_ in shapes])
@@ -313,6 +316,8 @@ def test_reports_equal_a_brute_force_recomputation(
             + datetime.timedelta(days=cut)
         )
         last = last_end.astimezone(zone).date() + datetime.timedelta(days=1)
+        if wide:
+            first -= datetime.timedelta(days=BY_KEY_MAX_DAYS)
         expected, total = report_oracle(
             stored, group_by, first, last, zone_name, day_starts_at, week_starts_on
         )

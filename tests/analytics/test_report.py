@@ -302,3 +302,21 @@ def test_one_statement_a_report(user, client, django_assert_num_queries):
     # authentication aside (the token's user): one statement, labels included
     with django_assert_num_queries(2):
         report(client, **{"from": "2026-01-05", "to": "2026-01-05", "group_by": "project,tag"})
+
+
+def test_a_long_range_reads_the_same_time(user):
+    """Over BY_KEY_MAX_DAYS days the sessions are read the other way; same answer."""
+    thesis = ProjectFactory(user=user)
+    add_session(user, (at("2026-01-05T09:00"), at("2026-01-05T10:00")), project=thesis)
+    add_session(user, (at("2026-01-05T10:00"), at("2026-01-05T10:30")), deleted=True)
+    add_session(user, (at("2026-01-05T10:30"), at("2026-01-05T10:45")), kind="short_break")
+    add_running(user, at("2026-01-05T11:00"), planned_seconds=1500)
+    now = at("2026-01-05T12:00")
+    day = datetime.date(2026, 1, 5)
+    short, long = (
+        reports.time_report(user=user, first=first, last=day, group_by=["project"], now=now)
+        for first in (day, day - datetime.timedelta(days=reports.BY_KEY_MAX_DAYS + 1))
+    )
+
+    assert short.total_seconds == long.total_seconds == 3600 + 1500
+    assert short.groups == long.groups
