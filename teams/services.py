@@ -288,6 +288,12 @@ def member_status_publish(recorded: Recorded) -> None:
         publish_on_commit(team_group(team_id), {"type": "group.message", "payload": payload})
 
 
+def member_status_publish_last(batch: list[Recorded]) -> None:
+    """For events of one user recorded together (a bulk change): the board shows a
+    member's latest state, so only the last event's is pushed (one query at most)."""
+    member_status_publish(batch[-1])
+
+
 def teams_hand_over(user: User) -> None:
     """Before `user`'s account is deleted (an accounts.deletion step): each team it is
     the only owner of passes to its longest-standing remaining member, made owner (who
