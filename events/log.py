@@ -7,6 +7,8 @@ the event is broadcast to the user's sockets after the commit (events.publish).
 """
 
 import datetime
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,21 +34,22 @@ def _record_statement() -> str:
     deadlock. With it, the user row always comes before the stream row.
     """
     return (
-        _numbering_sql("1") + f"INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
+        f"{_next_seqs('1')} INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
         "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
     )
 
 
-def _numbering_sql(step: str) -> str:
-    """The user row's FOR KEY SHARE, then the stream's upsert moving `last_seq` by
-    `step` (SQL), as `next`: what _record_statement's docstring explains."""
+def _next_seqs(count: str) -> str:
+    """The CTEs that lock the user row (FOR KEY SHARE) and move the user's stream row
+    on by `count` (SQL), answering `next (user_id, last_seq)`: `_record_statement`
+    says why in that order."""
     stream = EventStream._meta.db_table
     users = get_user_model()._meta.db_table
     return (
         f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
-        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, {step} FROM owner "
-        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + {step} "
-        "RETURNING user_id, last_seq) "
+        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, {count} FROM owner "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + {count} "
+        "RETURNING user_id, last_seq)"
     )
 
 
@@ -92,64 +95,63 @@ def event_record(
 
 
 def _record_many_statement() -> str:
-    """_record_statement for several events of one transaction: the stream moves by
-    their number at once and they take the consecutive numbers below its new value,
-    in the order given. The same locks in the same order."""
+    """`_record_statement` for n events of one type at once: the stream row moves by n
+    in the same upsert (so the same lock and the same gapless numbering), and the
+    events are inserted from arrays, numbered in the order given."""
     return (
-        _numbering_sql("%(count)s")
-        + f"INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
-        "SELECT next.user_id, next.last_seq - %(count)s + item.ord, %(type)s, %(at)s, item.data "
-        "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item(data, ord) "
+        f"{_next_seqs('%(count)s')} INSERT INTO {Event._meta.db_table} "
+        "(user_id, seq, type, at, data) "
+        "SELECT next.user_id, next.last_seq - %(count)s + item.n, %(type)s, %(at)s, item.data "
+        "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item (data, n) "
         "RETURNING id, seq"
     )
-
-
-_many_statement: str | None = None
 
 
 def events_record(
     *,
     user: Any,
     type: str,
-    items: list[tuple[dict, Any]],
+    items: Sequence[tuple[dict, Any]],
     at: datetime.datetime | None = None,
 ) -> list[Event]:
-    """`event_record` for many events of one type at once (a bulk change): one statement
-    appends them all with consecutive `seq`s in the order of `items` (each a pair of
-    `data` and `subject`), then each is published after the commit and the reactions
-    run on the whole batch (events.registry.reactions_run_many), so that the cost of a
-    batch does not grow by a statement or two per event."""
-    global _many_statement
+    """`event_record` for many events of one type and moment, `items` being (data,
+    subject) pairs, in one statement: the events get consecutive `seq`s in the order
+    given, the last is broadcast after the commit (the sockets read the others from
+    the log), and their reactions run once for the batch
+    (events.registry.reactions_run_batch). For a change that records thousands of
+    events at once (an import)."""
     if not connection.in_atomic_block:
         raise RuntimeError("events_record must run inside the transaction of the change")
     if not items:
         return []
-    if _many_statement is None:
-        _many_statement = _record_many_statement()
     at = at or timezone.now()
-    data_field = Event._meta.get_field("data")
-    events = [Event(user_id=user.pk, type=type, at=at, data=data) for data, _ in items]
+    encoder = Event._meta.get_field("data").encoder
     with connection.cursor() as cursor:
         cursor.execute(
-            _many_statement,
+            _record_many_statement(),
             {
                 "user_id": user.pk,
                 "count": len(items),
                 "type": type,
                 "at": at,
-                "data": [data_field.get_db_prep_value(data, connection) for data, _ in items],
+                "data": [json.dumps(data, cls=encoder) for data, _ in items],
             },
         )
-        numbered = sorted(cursor.fetchall(), key=lambda row: row[1])
-    for event, (pk, seq) in zip(events, numbered, strict=True):
-        event.pk, event.seq = pk, seq
-        publish_on_commit(
-            user_group(user.pk), {"type": "event.message", "event": event.as_message()}
-        )
-    registry.reactions_run_many(
+        ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+    first = min(ids)
+    events = []
+    for offset, (data, _subject) in enumerate(items):
+        seq = first + offset
+        events.append(Event(pk=ids[seq], user_id=user.pk, seq=seq, type=type, at=at, data=data))
+    # Only the last one is broadcast: a socket fills the events before it from the log,
+    # as it fills any gap (events/replay.py; one too far behind is told to reconnect and
+    # replays). Thousands of broadcasts would overflow the publisher's queue.
+    last = events[-1].as_message()
+    publish_on_commit(user_group(user.pk), {"type": "event.message", "event": last})
+    registry.reactions_run_batch(
         [
             registry.Recorded(user=user, event=event, subject=subject)
-            for event, (_, subject) in zip(events, items, strict=True)
+            for event, (_data, subject) in zip(events, items, strict=True)
         ]
     )
     return events

@@ -65,9 +65,8 @@ class Reaction:
     phase: Phase
     event_types: frozenset[str]
     handler: Callable[[Recorded], None]
-    # For a batch of events of one type and user (events.log.events_record): what
-    # running `handler` on each would do, at a cost that does not grow per event.
-    # Without it, `handler` runs on each.
+    # The reaction to many events of one type recorded at once (events.log.events_record);
+    # without one, `handler` runs for each.
     batch_handler: Callable[[list[Recorded]], None] | None = None
 
 
@@ -82,8 +81,8 @@ def reaction_register(
     handler: Callable[[Recorded], None],
     batch_handler: Callable[[list[Recorded]], None] | None = None,
 ) -> None:
-    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`;
-    `batch_handler`, if given, takes a batch of them at once (Reaction says what for)."""
+    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`,
+    and optionally its form for a batch of events of one type (`batch_handler`)."""
     phases = dict(REACTIONS)
     if name not in phases:
         raise LookupError(f"{name!r} is not in events.registry.REACTIONS")
@@ -113,45 +112,36 @@ def reactions_run(recorded: Recorded) -> None:
         if reaction.phase is Phase.IN_TRANSACTION:
             reaction.handler(recorded)
         else:
-            transaction.on_commit(partial(_after_commit, reaction, recorded))
+            call = partial(reaction.handler, recorded)
+            transaction.on_commit(partial(_after_commit, reaction, recorded.event.type, call))
 
 
-def reactions_run_many(batch: list[Recorded]) -> None:
-    """reactions_run for a batch of events of one type and user, recorded together:
-    each reaction runs once on the whole batch when it has a batch handler, else on
-    each event in turn; in its phase, in the order of REACTIONS."""
-    if not batch:
+def reactions_run_batch(records: list[Recorded]) -> None:
+    """`reactions_run` for events of one type recorded together: each reaction's batch
+    handler runs once for them all (or its handler for each), in the same phases."""
+    if not records:
         return
-    for reaction in reactions_for(batch[0].event.type):
-        if reaction.batch_handler is not None:
-            run, items = reaction.batch_handler, [batch]
+    event_type = records[0].event.type
+    for reaction in reactions_for(event_type):
+        if reaction.batch_handler is None:
+            run = [partial(reaction.handler, recorded) for recorded in records]
         else:
-            run, items = reaction.handler, batch
-        for item in items:
+            run = [partial(reaction.batch_handler, records)]
+        for call in run:
             if reaction.phase is Phase.IN_TRANSACTION:
-                run(item)
+                call()
             else:
-                transaction.on_commit(partial(_after_commit_run, reaction, run, item))
+                transaction.on_commit(partial(_after_commit, reaction, event_type, call))
 
 
-def _after_commit_run(reaction: Reaction, run: Callable, item: Any) -> None:
+def _after_commit(reaction: Reaction, event_type: str, call: Callable[[], None]) -> None:
     # The change is committed: whatever goes wrong here must not fail the request.
     try:
-        run(item)
-    except Exception:
-        logger.warning(
-            "reaction failed after commit", extra={"reaction": reaction.name}, exc_info=True
-        )
-
-
-def _after_commit(reaction: Reaction, recorded: Recorded) -> None:
-    # The change is committed: whatever goes wrong here must not fail the request.
-    try:
-        reaction.handler(recorded)
+        call()
     except Exception:
         logger.warning(
             "reaction failed after commit",
-            extra={"reaction": reaction.name, "event_type": recorded.event.type},
+            extra={"reaction": reaction.name, "event_type": event_type},
             exc_info=True,
         )
 

@@ -146,15 +146,14 @@ def webhook_deliveries_on_event(recorded: Recorded) -> None:
     webhook_deliveries_on_events([recorded])
 
 
-def webhook_deliveries_on_events(batch: list[Recorded]) -> None:
-    """The outbox rows of events of one type and user recorded together (a bulk change),
-    with one read of the user's endpoints and one insert: rows in `seq` order per
-    endpoint, as the worker sends them."""
-    event_type = batch[0].event.type
+def webhook_deliveries_on_events(records: list[Recorded]) -> None:
+    """The outbox rows of events of one type recorded together (events.log.events_record),
+    in one query for the endpoints and one insert, in `seq` order."""
+    event_type = records[0].event.type
     endpoints = [
         pk
         for pk, event_types in Webhook.objects.filter(
-            user_id=batch[0].user.pk, active=True
+            user_id=records[0].user.pk, active=True
         ).values_list("pk", "event_types")
         if ALL_EVENTS in event_types or event_type in event_types
     ]
@@ -171,6 +170,6 @@ def webhook_deliveries_on_events(batch: list[Recorded]) -> None:
             created_at=now,
             next_attempt_at=now,
         )
-        for recorded in batch
+        for recorded in records
         for pk in endpoints
     )

@@ -288,10 +288,9 @@ def member_status_publish(recorded: Recorded) -> None:
         publish_on_commit(team_group(team_id), {"type": "group.message", "payload": payload})
 
 
-def member_status_publish_last(batch: list[Recorded]) -> None:
-    """For events of one user recorded together (a bulk change): the board shows a
-    member's latest state, so only the last event's is pushed (one query at most)."""
-    member_status_publish(batch[-1])
+def member_status_publish_last(records: list[Recorded]) -> None:
+    """After events recorded together: the member's state after the last of them."""
+    member_status_publish(records[-1])
 
 
 def teams_hand_over(user: User) -> None:

@@ -6,6 +6,7 @@ from django.db import transaction
 from events import registry
 from events.log import event_record, events_record
 from events.models import Event
+from integrations.models import Webhook, WebhookDelivery
 
 
 def test_the_apps_register_every_listed_reaction_in_its_phase():
@@ -60,43 +61,26 @@ def test_an_after_commit_reaction_runs_only_once_committed_and_cannot_fail_the_c
     assert list(Event.objects.filter(user=user).values_list("seq", "type")) == [(1, "test.event")]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_takes_consecutive_seqs_and_each_reaction_once_or_per_event(user):
-    """events_record: one statement numbers the batch after what is there; a reaction
-    with a batch handler sees the batch once, one without sees each event; the after
-    commit ones run once committed."""
-    seen: list[tuple[str, object]] = []
-    names = [name for name, _phase in registry.REACTIONS]
-    originals = {name: registry._reactions[name] for name in names[:2]}
-    registry._reactions[names[0]] = registry.Reaction(
-        names[0],
-        registry.Phase.IN_TRANSACTION,
-        frozenset({"test.event"}),
-        lambda recorded: seen.append(("one", recorded.event.seq)),
-        lambda batch: seen.append(("batch", [r.subject for r in batch])),
+@pytest.mark.django_db
+def test_events_recorded_together_are_numbered_in_order_after_the_others(user):
+    hook = Webhook.objects.create(
+        user=user, url="https://hooks.example.com/", event_types=["session.logged"], secret="s"
     )
-    registry._reactions[names[1]] = registry.Reaction(
-        names[1],
-        registry.Phase.IN_TRANSACTION,
-        frozenset({"test.event"}),
-        lambda recorded: seen.append(("each", recorded.event.seq)),
-    )
-    registry._by_type.clear()
-    try:
-        with transaction.atomic():
-            event_record(user=user, type="other.event", data={})
-            recorded = events_record(
-                user=user, type="test.event", items=[({"n": n}, f"s{n}") for n in range(3)]
-            )
-        assert [event.seq for event in recorded] == [2, 3, 4]
-        assert seen == [("batch", ["s0", "s1", "s2"]), ("each", 2), ("each", 3), ("each", 4)]
-    finally:
-        registry._reactions.update(originals)
-        registry._by_type.clear()
-    stored = Event.objects.filter(user=user).order_by("seq").values_list("seq", "type", "data")
-    assert list(stored) == [
-        (1, "other.event", {}),
-        (2, "test.event", {"n": 0}),
-        (3, "test.event", {"n": 1}),
-        (4, "test.event", {"n": 2}),
+    with transaction.atomic():
+        event_record(user=user, type="test.event", data={})
+        events = events_record(
+            user=user,
+            type="session.logged",
+            items=[({"n": 1, "text": "é"}, None), ({"n": 2, "text": "👋"}, None)],
+        )
+
+    assert [(e.seq, e.type, e.data) for e in events] == [
+        (2, "session.logged", {"n": 1, "text": "é"}),
+        (3, "session.logged", {"n": 2, "text": "👋"}),
     ]
+    stored = Event.objects.filter(user=user).order_by("seq").values_list("pk", "seq", "data")
+    assert [(pk, seq) for pk, seq, _ in stored][1:] == [(e.pk, e.seq) for e in events]
+    assert [data for _, _, data in stored] == [{}, {"n": 1, "text": "é"}, {"n": 2, "text": "👋"}]
+    # the batch form of the webhook reaction: one outbox row per event, in seq order
+    deliveries = WebhookDelivery.objects.filter(webhook=hook).order_by("pk")
+    assert [(d.event_seq, d.payload["data"]["n"]) for d in deliveries] == [(2, 1), (3, 2)]
