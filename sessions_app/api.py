@@ -550,6 +550,7 @@ class SessionViewSet(viewsets.ViewSet):
             ),
             # Under ASGI a synchronous stream would be read whole before the first byte.
             asynchronous=isinstance(request._request, ASGIRequest),
+            tag_names=selectors.tag_names(user=user),
         )
 
 

@@ -164,8 +164,10 @@ EXPORT_FIELDS = (
     "description",
     "task_id",
     "task__title",
-    "task__project__name",
-    "task__project__deleted_at",
+    "project_id",
+    "project__name",
+    "project__deleted_at",
+    "tag_ids",
     "planned_seconds",
     "started_at",
     "ended_at",
@@ -180,13 +182,18 @@ def session_export(
     """The user's sessions that started in [start, end), oldest first, as flat rows
     (`EXPORT_FIELDS`) read with one query: a session is in exactly one of two
     back-to-back ranges, so exports of consecutive periods add up to the whole history.
-    Deleted sessions are left out; a deleted task still names its sessions."""
+    Deleted sessions are left out; a deleted task still names its sessions. Tags come
+    as ids (`tag_ids`): `tag_names` maps them to names once for the whole export."""
     sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
     if start is not None:
         sessions = sessions.filter(started_at__gte=start)
     if end is not None:
         sessions = sessions.filter(started_at__lt=end)
     return sessions.order_by("started_at", "id").values_list(*EXPORT_FIELDS, named=True)
+
+
+def tag_names(*, user: User) -> dict[int, str]:
+    return dict(Tag.objects.filter(user=user).values_list("pk", "name"))
 
 
 def period_range(

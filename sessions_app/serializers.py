@@ -26,11 +26,20 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class TagSerializer(serializers.ModelSerializer):
     """A tag in and out. Uniqueness of the name (ignoring case) is the service's rule,
-    checked under lock with the database constraint behind it (sessions_app.tags)."""
+    checked with the database constraint behind it (sessions_app.tags). A name holds
+    no comma: exports and imports list a session's tags in one comma-separated cell."""
 
     class Meta:
         model = Tag
         fields = ["id", "name", "color"]
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        if "," in value:
+            raise serializers.ValidationError("A tag name cannot hold a comma.")
+        return value
 
 
 class ProjectIdField(serializers.IntegerField):
@@ -362,7 +371,11 @@ class SessionExportRowSerializer(serializers.Serializer):
     description = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
     task_title = serializers.CharField(allow_null=True)
-    project_name = serializers.CharField(allow_null=True)
+    project_id = serializers.IntegerField(allow_null=True)
+    project_name = serializers.CharField(
+        allow_null=True, help_text="The session's project, unless it was deleted."
+    )
+    tags = serializers.CharField(help_text="The names of its tags, sorted, joined by ', '.")
     started_at_utc = serializers.DateTimeField()
     ended_at_utc = serializers.DateTimeField(allow_null=True)
     started_at_local = serializers.DateTimeField(help_text="In your timezone, with its offset.")
