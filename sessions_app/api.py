@@ -36,10 +36,12 @@ from pomodoro.schema import (
     problem,
 )
 from pomodoro.validation import validated
-from sessions_app import calendar, export, imports, projects, selectors, services, tags
+from sessions_app import bulk, calendar, export, imports, projects, selectors, services, tags
 from sessions_app.serializers import (
     NextStepSerializer,
     ProjectSerializer,
+    SessionBulkInput,
+    SessionBulkResult,
     SessionCreateInput,
     SessionExportInput,
     SessionExportRowSerializer,
@@ -512,6 +514,31 @@ class SessionViewSet(viewsets.ViewSet):
         )
         return Response(SessionImportResultSerializer(result).data)
 
+    @extend_schema(
+        request=SessionBulkInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            200: SessionBulkResult,
+            400: invalid(REFERENCE_INVALID),
+            404: problem(
+                "A session named is not yours or is deleted (`not_found`); nothing changed.",
+                NOT_FOUND,
+            ),
+        },
+        summary="Change or delete up to 500 sessions at once, all or nothing",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    @idempotent
+    def bulk(self, request):
+        body = validated(SessionBulkInput, request.data)
+        if body["action"] == "delete":
+            count = bulk.sessions_bulk_delete(user=request.user, ids=body["ids"])
+        else:
+            count = bulk.sessions_bulk_update(
+                user=request.user, ids=body["ids"], changes=body["changes"]
+            )
+        return Response({"count": count})
+
     @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
     @action(detail=False, methods=["get"], url_path="next")
     def next_step(self, request):
@@ -579,6 +606,7 @@ class SessionViewSet(viewsets.ViewSet):
             ),
             # Under ASGI a synchronous stream would be read whole before the first byte.
             asynchronous=isinstance(request._request, ASGIRequest),
+            tag_names=selectors.tag_names(user=user),
         )
 
 

@@ -16,7 +16,9 @@ MAX_TAGS = 20  # on one session
 
 # Text search (`q` on GET sessions/) is a case-insensitive substring match, which Django
 # writes `UPPER(column) LIKE UPPER(pattern)`: trigram GIN indexes on UPPER(column) answer
-# it without reading the user's whole history (docs/benchmarks.md, "Search and filters").
+# it without reading the user's whole history. They lead with the user (btree_gin), so
+# that a common word is looked up among the user's rows, not every user's
+# (docs/benchmarks.md, "Search and filters").
 TRIGRAM_OPS = "gin_trgm_ops"
 
 
@@ -67,7 +69,9 @@ class Task(models.Model):
                 fields=["user", "id"], name="task_user_live", condition=Q(deleted_at__isnull=True)
             ),
             # q on GET sessions/ matches task titles too.
-            GinIndex(OpClass(Upper("title"), name=TRIGRAM_OPS), name="task_title_trgm"),
+            GinIndex(
+                F("user"), OpClass(Upper("title"), name=TRIGRAM_OPS), name="task_user_title_trgm"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -286,13 +290,15 @@ class Session(models.Model):
             # GET sessions/?tag= (tag_ids @> ARRAY[id]), and a tag's deletion.
             GinIndex(fields=["tag_ids"], name="session_tags"),
             GinIndex(
+                F("user"),
                 OpClass(Upper("name"), name=TRIGRAM_OPS),
-                name="session_name_trgm",
+                name="session_user_name_trgm",
                 condition=Q(deleted_at__isnull=True),
             ),
             GinIndex(
+                F("user"),
                 OpClass(Upper("description"), name=TRIGRAM_OPS),
-                name="session_description_trgm",
+                name="session_user_description_trgm",
                 condition=Q(deleted_at__isnull=True),
             ),
             # The sessions that ended in a period (the summary's counts).

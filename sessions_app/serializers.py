@@ -26,11 +26,20 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class TagSerializer(serializers.ModelSerializer):
     """A tag in and out. Uniqueness of the name (ignoring case) is the service's rule,
-    checked under lock with the database constraint behind it (sessions_app.tags)."""
+    checked with the database constraint behind it (sessions_app.tags). A name holds
+    no comma: exports and imports list a session's tags in one comma-separated cell."""
 
     class Meta:
         model = Tag
         fields = ["id", "name", "color"]
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        if "," in value:
+            raise serializers.ValidationError("A tag name cannot hold a comma.")
+        return value
 
 
 class ProjectIdField(serializers.IntegerField):
@@ -209,12 +218,67 @@ class SessionLogInput(serializers.Serializer):
         return attrs
 
 
+class SessionBulkChanges(serializers.Serializer):
+    task = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="A task of yours (the sessions take its project), or null.",
+    )
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    add_tags = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_TAGS
+    )
+    remove_tags = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_TAGS
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Name at least one change.")
+        return attrs
+
+
+class SessionBulkInput(serializers.Serializer):
+    """All or nothing: one id that is not yours answers 404 and changes nothing."""
+
+    ACTIONS = ("delete", "update")
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=500
+    )
+    action = serializers.ChoiceField(choices=ACTIONS)
+    changes = SessionBulkChanges(required=False, help_text="With `update` only.")
+
+    def validate(self, attrs):
+        if attrs["action"] == "update" and "changes" not in attrs:
+            raise serializers.ValidationError({"changes": ["update needs changes."]})
+        if attrs["action"] == "delete" and "changes" in attrs:
+            raise serializers.ValidationError({"changes": ["delete takes no changes."]})
+        return attrs
+
+
+class SessionBulkResult(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="Sessions changed: every one deleted; for update, those not already as asked."
+    )
+
+
 class SessionFilterInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, required=False)
     date = BoundedDateField(required=False, help_text="A day of the period; default today.")
     task = serializers.IntegerField(required=False, min_value=1)
+    project = serializers.IntegerField(required=False, min_value=1)
+    tag = serializers.IntegerField(required=False, min_value=1, help_text="Sessions with this tag.")
     kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
     state = serializers.ChoiceField(choices=Session.State.choices, required=False)
+    source = serializers.ChoiceField(choices=Session.Source.choices, required=False)
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Text in the name, description or task title, ignoring case.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -307,7 +371,11 @@ class SessionExportRowSerializer(serializers.Serializer):
     description = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
     task_title = serializers.CharField(allow_null=True)
-    project_name = serializers.CharField(allow_null=True)
+    project_id = serializers.IntegerField(allow_null=True)
+    project_name = serializers.CharField(
+        allow_null=True, help_text="The session's project, unless it was deleted."
+    )
+    tags = serializers.CharField(help_text="The names of its tags, sorted, joined by ', '.")
     started_at_utc = serializers.DateTimeField()
     ended_at_utc = serializers.DateTimeField(allow_null=True)
     started_at_local = serializers.DateTimeField(help_text="In your timezone, with its offset.")

@@ -250,6 +250,11 @@ def valid_body(world: World, method: str, path: str) -> dict | bytes:
         (API + "/projects/"): {"name": "Thesis"},
         (API + "/tasks/"): {"title": "Write"},
         (API + "/tags/"): {"name": "reading"},
+        (API + "/sessions/bulk/"): {
+            "ids": [world.finished],
+            "action": "update",
+            "changes": {"name": "Renamed"},
+        },
         (API + "/sessions/log/"): {
             "started_at": "2026-01-05T09:00:00Z",
             "ended_at": "2026-01-05T09:25:00Z",
@@ -655,6 +660,32 @@ def _(w):
     response = w.client.post(API + "/sessions/log/", body)
     assert "overlapping_session" in response.json()
     return response
+
+
+@case("post", "/sessions/bulk/", 200)
+def _(w):
+    body = {"ids": [w.finished], "action": "update", "changes": {"add_tags": [w.tag]}}
+    response = w.client.post(API + "/sessions/bulk/", body)
+    assert response.json() == {"count": 1}
+    return response
+
+
+@case("post", "/sessions/bulk/", 200, "delete")
+def _(w):
+    return w.client.post(API + "/sessions/bulk/", {"ids": [w.finished], "action": "delete"})
+
+
+@case("post", "/sessions/bulk/", 400, "a task that is not yours")
+def _(w):
+    body = {"ids": [w.finished], "action": "update", "changes": {"task": MISSING_ID}}
+    return w.client.post(API + "/sessions/bulk/", body)
+
+
+@case("post", "/sessions/bulk/", 404, "a session that is not yours")
+def _(w):
+    return w.client.post(
+        API + "/sessions/bulk/", {"ids": [w.finished, MISSING_ID], "action": "delete"}
+    )
 
 
 @case("get", "/sessions/next/", 200)

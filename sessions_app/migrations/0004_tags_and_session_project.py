@@ -1,6 +1,7 @@
 """Tags, a session's own project (existing sessions take their task's live project),
 and the indexes of the history's filters: project, tag, and the trigram indexes of
-text search (pg_trgm, which the embedded server ships too)."""
+text search, led by the user (pg_trgm and btree_gin, which the embedded server ships
+too)."""
 
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
@@ -8,7 +9,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
+from django.contrib.postgres.operations import BtreeGinExtension, TrigramExtension
 from django.db import migrations, models
 
 # A session with a task is in its task's project, unless that project was deleted
@@ -28,6 +29,7 @@ class Migration(migrations.Migration):
 
     operations = [
         TrigramExtension(),
+        BtreeGinExtension(),
         migrations.CreateModel(
             name="Tag",
             fields=[
@@ -88,30 +90,33 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="session",
             index=django.contrib.postgres.indexes.GinIndex(
+                models.F("user"),
                 django.contrib.postgres.indexes.OpClass(
                     django.db.models.functions.text.Upper("name"), name="gin_trgm_ops"
                 ),
                 condition=models.Q(("deleted_at__isnull", True)),
-                name="session_name_trgm",
+                name="session_user_name_trgm",
             ),
         ),
         migrations.AddIndex(
             model_name="session",
             index=django.contrib.postgres.indexes.GinIndex(
+                models.F("user"),
                 django.contrib.postgres.indexes.OpClass(
                     django.db.models.functions.text.Upper("description"), name="gin_trgm_ops"
                 ),
                 condition=models.Q(("deleted_at__isnull", True)),
-                name="session_description_trgm",
+                name="session_user_description_trgm",
             ),
         ),
         migrations.AddIndex(
             model_name="task",
             index=django.contrib.postgres.indexes.GinIndex(
+                models.F("user"),
                 django.contrib.postgres.indexes.OpClass(
                     django.db.models.functions.text.Upper("title"), name="gin_trgm_ops"
                 ),
-                name="task_title_trgm",
+                name="task_user_title_trgm",
             ),
         ),
         migrations.AddField(

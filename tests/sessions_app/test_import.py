@@ -139,7 +139,8 @@ def export_of(client) -> bytes:
 
 def test_an_export_imported_into_another_account_gives_the_same_history(user):
     write = TaskFactory(user=user, title="=Write", project=ProjectFactory(user=user, name="Thesis"))
-    add_session(user, (at("2026-01-05T09:00"), at("2026-01-05T09:25")), task=write)
+    tags = [TagFactory(user=user, name="deep"), TagFactory(user=user, name="@later")]
+    add_session(user, (at("2026-01-05T09:00"), at("2026-01-05T09:25")), task=write, tags=tags)
     # paused once: its running time is kept, from its start
     add_session(
         user,
@@ -159,6 +160,11 @@ def test_an_export_imported_into_another_account_gives_the_same_history(user):
     mine = list(Session.objects.filter(user=user).order_by("started_at").values_list(*fields))
     theirs = list(Session.objects.filter(user=other).order_by("started_at").values_list(*fields))
     assert theirs == mine
+    tag_names = [
+        sorted(Tag.objects.filter(pk__in=session.tag_ids).values_list("name", flat=True))
+        for session in Session.objects.filter(user=other).order_by("started_at")
+    ]
+    assert tag_names == [["@later", "deep"], [], []]
     assert [
         (s.started_at, s.closed_running_time)
         for s in Session.objects.filter(user=other).order_by("started_at")

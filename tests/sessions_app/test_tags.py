@@ -140,3 +140,11 @@ def test_delete_a_tag_takes_it_off_its_sessions(client, user):
         {"tag": {"id": gone.pk}, "sessions": sorted(s.pk for s in tagged)},
     )
     assert client.get(f"{API}sessions/{tagged[0].pk}/").json()["tags"] == [kept.pk]
+
+
+def test_a_name_with_a_comma_is_refused(client, user):
+    """Exports and imports list a session's tags in one comma-separated cell."""
+    body = assert_problem(client.post(TAGS, {"name": "a, b"}, format="json"), 400, "invalid")
+
+    assert body["errors"] == {"name": ["A tag name cannot hold a comma."]}
+    assert Tag.objects.count() == 0
