@@ -14,8 +14,8 @@ does all of it but the writing.
 
 Reasons a row is skipped (`skipped[].reason`):
 
-- `invalid_row`: the row has fewer cells than the header needs (a blank line is passed
-  over silently, and still counted);
+- `invalid_row`: the row has fewer cells than the header needs, or a NUL character (a
+  blank line is passed over silently, and still counted);
 - `invalid_time`: a date, time, instant or duration that cannot be read;
 - `invalid_kind`: (own export) a kind this API does not know;
 - `not_ended`: (own export) the session was still running or paused when exported;
@@ -207,7 +207,8 @@ def read_entries(
                     max_bytes=settings.IMPORT_MAX_BYTES,
                     detail=f"The file has more than {MAX_ROWS:,} rows, the most an import takes.",
                 )
-            if len(cells) < width:
+            # A NUL character: PostgreSQL text cannot hold one (the API's fields refuse it).
+            if len(cells) < width or any("\x00" in cell for cell in cells):
                 yield RowSkipped("invalid_row"), row_number
                 continue
             record = {name: cells[index].strip() for name, index in positions.items()}
@@ -216,6 +217,9 @@ def read_entries(
                 _check_rules(entry, now)
             except RowSkipped as skipped:
                 yield skipped, row_number
+                continue
+            except OverflowError:  # a time at the ends of the calendar (year 1, 9999)
+                yield RowSkipped("invalid_time"), row_number
                 continue
             yield entry, row_number
     except UnicodeDecodeError:

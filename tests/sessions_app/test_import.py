@@ -210,7 +210,7 @@ def test_every_skip_reason(user):
     future = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
     rows = [
         "focus,too,short\r\n",  # 1
-        export_row(started_at_utc="yesterday"),  # 2
+        export_row(started_at_utc="0001-01-01T00:00:00+01:00"),  # 2: before year 1 in UTC
         export_row(kind="nap"),  # 3
         export_row(state="running", ended_at_utc=""),  # 4
         export_row(started_at_utc=timezone.now().isoformat(), ended_at_utc=future),  # 5
@@ -248,6 +248,15 @@ def test_every_skip_reason(user):
         ],
     }
     assert Session.objects.filter(user=user).count() == before + 2
+
+
+def test_a_nul_character_makes_an_invalid_row(user):
+    text = EXPORT_HEADER + "\r\n" + export_row(name="a\x00b")
+
+    assert post_csv(client_for(user), text).json() == {
+        "imported": 0,
+        "skipped": [{"row": 1, "reason": "invalid_row"}],
+    }
 
 
 def test_a_row_may_fill_the_pause_of_another_session(user):
@@ -422,3 +431,22 @@ def test_two_imports_of_one_file_at_once_import_it_once():
 
     assert sorted(result["imported"] for result in results) == [0, 50]
     assert Session.objects.filter(user=user).count() == 50
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        "yesterday,09:00:00,2026-01-05,09:25:00,0:25:00",
+        "2026-01-05,25:00:00,2026-01-05,09:25:00,0:25:00",
+        "2026-01-05,09:00:00,2026-01-05,09:25:00,25 min",
+        # 00:00 in Tokyo on the first day of year 1 is in year 0 in UTC: no such instant
+        "0001-01-01,00:00:00,0001-01-01,00:25:00,0:25:00",
+    ],
+)
+def test_toggl_times_that_cannot_be_read_are_invalid_time(user, times):
+    set_calendar(user, zone="Asia/Tokyo")
+    text = f"{TOGGL_HEADER}\n,,,,,x,No,{times},\n"
+
+    response = post_csv(client_for(user), text)
+
+    assert response.json() == {"imported": 0, "skipped": [{"row": 1, "reason": "invalid_time"}]}
