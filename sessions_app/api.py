@@ -286,6 +286,27 @@ class ExportNegotiation(BaseContentNegotiation):
         return parsers[0] if parsers else None
 
 
+def _import_upload(request):
+    """The CSV of an import: the multipart field `file`, or the text/csv body's stream."""
+    upload = request.data.get("file") if hasattr(request.data, "get") else None
+    if upload is None or isinstance(upload, str):
+        raise ValidationError(
+            {"file": ["Send a CSV file as the multipart field file, or as a text/csv body."]}
+        )
+    if isinstance(upload, UploadedFile):
+        imports.file_too_large(upload.size)
+    return upload
+
+
+def _import_fingerprint(request) -> dict:
+    """The fingerprint's body of an import with an Idempotency-Key; keeps the upload
+    (rewound, or copied when it was the body's stream) for the view to read."""
+    body, request.import_upload = imports.upload_fingerprint(
+        _import_upload(request), query=request.query_params.dict()
+    )
+    return body
+
+
 EXPORT_BOUND_HELP = (
     "A datetime with an offset, or a date (YYYY-MM-DD): the start of your day of that date "
     "(day_starts_at in your timezone)."
@@ -466,7 +487,7 @@ class SessionViewSet(viewsets.ViewSet):
         return session_response(session, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[SessionImportInput],
+        parameters=[SessionImportInput, IDEMPOTENCY_HEADER],
         request={
             "multipart/form-data": {
                 "type": "object",
@@ -500,15 +521,10 @@ class SessionViewSet(viewsets.ViewSet):
         url_path="import",
         parser_classes=[MultiPartParser, CSVStreamParser],
     )
+    @idempotent(body_of=lambda request: _import_fingerprint(request))
     def import_csv(self, request):
         params = validated(SessionImportInput, request.query_params)
-        upload = request.data.get("file") if hasattr(request.data, "get") else None
-        if upload is None or isinstance(upload, str):
-            raise ValidationError(
-                {"file": ["Send a CSV file as the multipart field file, or as a text/csv body."]}
-            )
-        if isinstance(upload, UploadedFile):
-            imports.file_too_large(upload.size)
+        upload = getattr(request, "import_upload", None) or _import_upload(request)
         result = imports.sessions_import(
             user=request.user, stream=upload, dry_run=params["dry_run"]
         )

@@ -30,8 +30,11 @@ Reasons a row is skipped (`skipped[].reason`):
 import bisect
 import csv
 import datetime
+import hashlib
 import io
 import re
+import shutil
+import tempfile
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +67,8 @@ MAX_LENGTH = datetime.timedelta(seconds=MAX_PLANNED_SECONDS)
 MIN_LENGTH = datetime.timedelta(seconds=1)
 # Rows written per INSERT statement.
 WRITE_BATCH = 1000
+# A text/csv body kept for an Idempotency-Key's fingerprint stays in memory up to this.
+SPOOL_BYTES = 1024 * 1024
 
 TOGGL = "toggl"
 EXPORT = "export"
@@ -155,6 +160,25 @@ def file_too_large(size: int) -> None:
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
         raise PayloadTooLarge(max_bytes=limit)
+
+
+def upload_fingerprint(upload, *, query: dict) -> tuple[dict, object]:
+    """What an Idempotency-Key's fingerprint covers of an import (the file's SHA-256 and
+    the query), and the upload to read afterwards: a file is read and rewound; a request
+    stream, which cannot be, is copied as it is read into a temporary file (in memory up
+    to SPOOL_BYTES), held to IMPORT_MAX_BYTES as the import itself holds it."""
+    if not hasattr(upload, "seek"):
+        # Not a `with`: the view reads it after; an unreferenced one is closed and gone
+        # (on disk it is unlinked from the start).
+        spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        shutil.copyfileobj(_Limited(upload, settings.IMPORT_MAX_BYTES), spooled)
+        upload = spooled
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.read(64 * 1024), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return {"file_sha256": digest.hexdigest(), "query": query}, upload
 
 
 def _text(stream) -> io.TextIOWrapper:

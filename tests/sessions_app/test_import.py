@@ -32,15 +32,20 @@ EXPORT_HEADER = (
 UTC = datetime.UTC
 
 
-def post_csv(client, text: str | bytes, **query):
+def import_url(query: dict) -> str:
+    return URL + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def post_csv(client, text: str | bytes, HTTP_IDEMPOTENCY_KEY=None, **query):
     data = text.encode() if isinstance(text, str) else text
-    url = URL + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-    return client.generic("POST", url, data, content_type="text/csv")
+    headers = {"HTTP_IDEMPOTENCY_KEY": HTTP_IDEMPOTENCY_KEY} if HTTP_IDEMPOTENCY_KEY else {}
+    return client.generic("POST", import_url(query), data, content_type="text/csv", **headers)
 
 
-def post_file(client, data: bytes, **query):
-    url = URL + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-    return client.post(url, {"file": SimpleUploadedFile("export.csv", data)}, format="multipart")
+def post_file(client, data: bytes, HTTP_IDEMPOTENCY_KEY=None, **query):
+    headers = {"HTTP_IDEMPOTENCY_KEY": HTTP_IDEMPOTENCY_KEY} if HTTP_IDEMPOTENCY_KEY else {}
+    upload = {"file": SimpleUploadedFile("export.csv", data)}
+    return client.post(import_url(query), upload, format="multipart", **headers)
 
 
 def utc(text: str) -> datetime.datetime:
@@ -358,9 +363,10 @@ def test_a_file_over_5_mib_is_413_as_a_body_and_as_a_field(user, settings):
 
     as_body = post_csv(client, data)
     as_field = post_file(client, data)
+    as_body_with_a_key = post_csv(client, data, HTTP_IDEMPOTENCY_KEY="big")  # read to hash it
     as_huge_body = post_csv(client, data + b"x" * settings.REQUEST_BODY_LIMITS[URL])
 
-    for response in (as_body, as_field):
+    for response in (as_body, as_field, as_body_with_a_key):
         assert assert_problem(response, 413, "payload_too_large")["max_bytes"] == limit
     huge = assert_problem(as_huge_body, 413, "payload_too_large")
     assert huge["max_bytes"] == settings.REQUEST_BODY_LIMITS[URL]
@@ -450,3 +456,20 @@ def test_toggl_times_that_cannot_be_read_are_invalid_time(user, times):
     response = post_csv(client_for(user), text)
 
     assert response.json() == {"imported": 0, "skipped": [{"row": 1, "reason": "invalid_time"}]}
+
+
+@pytest.mark.parametrize("send", [post_csv, post_file], ids=["text/csv body", "multipart"])
+def test_an_import_retried_with_its_idempotency_key_answers_the_first_answer(user, send):
+    client = client_for(user)
+    data = toggl_rows(3)
+
+    first = send(client, data, HTTP_IDEMPOTENCY_KEY="import-1")
+    again = send(client, data, HTTP_IDEMPOTENCY_KEY="import-1")
+    other = send(client, data + b"\n", HTTP_IDEMPOTENCY_KEY="import-1")
+    dry = send(client, data, HTTP_IDEMPOTENCY_KEY="import-2", dry_run="true")
+
+    assert first.json() == again.json() == {"imported": 3, "skipped": []}
+    assert again["Idempotent-Replayed"] == "true"
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert dry.json()["skipped"] == [{"row": n, "reason": "overlaps_session"} for n in (1, 2, 3)]
+    assert Session.objects.filter(user=user).count() == 3
