@@ -17,6 +17,13 @@ from pomodoro.validation import (
 )
 from sessions_app.models import MAX_PLANNED_SECONDS, MAX_TAGS, Project, Session, Tag, Task
 
+# Ids are bigints: a larger number names nothing, and must not reach SQL as one.
+MAX_ID = 2**63 - 1
+
+
+def object_id(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
@@ -150,7 +157,7 @@ def project_input(**kwargs) -> serializers.IntegerField:
 
 def tags_input(**kwargs) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=object_id(),
         required=False,
         max_length=MAX_TAGS,
         help_text=f"Ids of tags of yours (at most {MAX_TAGS}); the list replaces the "
@@ -227,12 +234,8 @@ class SessionBulkChanges(serializers.Serializer):
     )
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    add_tags = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_TAGS
-    )
-    remove_tags = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_TAGS
-    )
+    add_tags = serializers.ListField(child=object_id(), required=False, max_length=MAX_TAGS)
+    remove_tags = serializers.ListField(child=object_id(), required=False, max_length=MAX_TAGS)
 
     def validate(self, attrs):
         if not attrs:
@@ -245,9 +248,7 @@ class SessionBulkInput(serializers.Serializer):
 
     ACTIONS = ("delete", "update")
 
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=500
-    )
+    ids = serializers.ListField(child=object_id(), min_length=1, max_length=500)
     action = serializers.ChoiceField(choices=ACTIONS)
     changes = SessionBulkChanges(required=False, help_text="With `update` only.")
 
@@ -269,8 +270,8 @@ class SessionFilterInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, required=False)
     date = BoundedDateField(required=False, help_text="A day of the period; default today.")
     task = serializers.IntegerField(required=False, min_value=1)
-    project = serializers.IntegerField(required=False, min_value=1)
-    tag = serializers.IntegerField(required=False, min_value=1, help_text="Sessions with this tag.")
+    project = object_id(required=False)
+    tag = object_id(required=False, help_text="Sessions with this tag.")
     kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
     state = serializers.ChoiceField(choices=Session.State.choices, required=False)
     source = serializers.ChoiceField(choices=Session.Source.choices, required=False)

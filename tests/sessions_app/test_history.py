@@ -255,6 +255,7 @@ def test_from_alone_and_to_alone(client, user):
         ({"task": "reading"}, "task"),
         ({"project": "0"}, "project"),
         ({"tag": "x"}, "tag"),
+        ({"tag": str(2**63)}, "tag"),
         ({"source": "import"}, "source"),
         ({"q": "x" * 201}, "q"),
         ({"q": ""}, "q"),
