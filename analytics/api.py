@@ -1,23 +1,30 @@
 """HTTP endpoints of analytics: validate, call, serialize."""
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
+from analytics import reports, selectors
 from analytics.serializers import (
     HeatmapInput,
     HeatmapSerializer,
     LeaderboardInput,
     LeaderboardSerializer,
+    ReportInput,
+    ReportSerializer,
     StreakSerializer,
     SummaryInput,
     SummarySerializer,
+    report_data,
     summary_data,
 )
 from pomodoro.schema import invalid
 from pomodoro.validation import validated
+from sessions_app.api import ExportNegotiation
 
 
 class SummaryView(APIView):
@@ -46,6 +53,55 @@ class HeatmapView(APIView):
         params = validated(HeatmapInput, request.query_params)
         cells = selectors.focus_heatmap(user=request.user, first=params["from"], last=params["to"])
         return Response(HeatmapSerializer({"cells": cells}).data)
+
+
+class ReportView(APIView):
+    renderer_classes = [JSONRenderer]
+    # `format=csv` is the report's own parameter, not a choice of renderer.
+    content_negotiation_class = ExportNegotiation
+
+    @extend_schema(
+        parameters=[ReportInput],
+        responses={
+            (200, "application/json"): ReportSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description=(
+                    "With format=csv: a header row (`<key>_key`, `<key>_label` for each "
+                    "key, then `seconds`, `sessions`), then one row per group of the last "
+                    "key; a null key is an empty cell."
+                ),
+            ),
+            400: invalid(
+                "Validation failed (code `invalid`): an unknown key, `to` before `from` "
+                "or more than 366 days after it."
+            ),
+        },
+        tags=["analytics"],
+        summary="Time by project, task, tag, day, week or month over a range of days",
+    )
+    def get(self, request):
+        params = validated(ReportInput, request.query_params)
+        group_by = params["group_by"]
+        report = reports.time_report(
+            user=request.user,
+            first=params["from"],
+            last=params["to"],
+            group_by=group_by,
+            project=params.get("project"),
+            task=params.get("task"),
+            tag=params.get("tag"),
+            kind=params.get("kind"),
+        )
+        if params["format"] == "csv":
+            response = StreamingHttpResponse(
+                reports.report_csv(report, group_by), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="{reports.report_filename(report)}"'
+            )
+            return response
+        return Response(report_data(report))
 
 
 class StreakView(APIView):

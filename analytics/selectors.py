@@ -106,27 +106,29 @@ class Span:
 # - then each segment's session by its primary key, in a LATERAL subquery that
 #   PostgreSQL cannot flatten (OFFSET 0): with a join, expecting thousands of segments
 #   where there are hundreds, it reads all of the user's sessions into a hash join.
-_SPANS_SQL = """
-SELECT segment.user_id, segment.start_us, segment.end_us, session.target_us,
-       session.kind, session.task_id
-FROM (
-    SELECT session_id, user_id,
-           (EXTRACT(EPOCH FROM started_at) * 1000000)::bigint AS start_us,
-           (EXTRACT(EPOCH FROM ended_at) * 1000000)::bigint AS end_us
+# The segments of %(user)s that overlap [%(start)s, %(end)s), as (session_id, user_id,
+# started_at, ended_at); %(reach_from)s is %(start)s - SHORT_SEGMENT, %(short)s SHORT_SEGMENT.
+OVERLAPPING_SEGMENTS_SQL = """
+    SELECT session_id, user_id, started_at, ended_at
     FROM sessions_app_sessionsegment
     WHERE (user_id, started_at) >= (%(user)s, %(reach_from)s)
       AND (user_id, started_at) < (%(user)s, %(end)s)
       AND (ended_at IS NULL OR ended_at > %(start)s)
     UNION ALL
-    SELECT session_id, user_id,
-           (EXTRACT(EPOCH FROM started_at) * 1000000)::bigint,
-           (EXTRACT(EPOCH FROM ended_at) * 1000000)::bigint
+    SELECT session_id, user_id, started_at, ended_at
     FROM sessions_app_sessionsegment
     WHERE user_id = %(user)s
       AND started_at < %(reach_from)s
       AND (ended_at IS NULL OR (ended_at - started_at) > %(short)s)
       AND (ended_at IS NULL OR ended_at > %(start)s)
-) AS segment
+"""
+
+_SPANS_SQL = f"""
+SELECT segment.user_id,
+       (EXTRACT(EPOCH FROM segment.started_at) * 1000000)::bigint,
+       (EXTRACT(EPOCH FROM segment.ended_at) * 1000000)::bigint,
+       session.target_us, session.kind, session.task_id
+FROM ({OVERLAPPING_SEGMENTS_SQL}) AS segment
 CROSS JOIN LATERAL (
     SELECT kind, task_id, (EXTRACT(EPOCH FROM target_end_at) * 1000000)::bigint AS target_us
     FROM sessions_app_session
@@ -134,6 +136,19 @@ CROSS JOIN LATERAL (
     OFFSET 0
 ) AS session
 """
+
+
+def overlapping_segment_params(
+    user: User, start: datetime.datetime, end: datetime.datetime
+) -> dict:
+    """The parameters of OVERLAPPING_SEGMENTS_SQL."""
+    return {
+        "user": user.pk,
+        "start": start,
+        "end": end,
+        "reach_from": start - SessionSegment.SHORT_SEGMENT,
+        "short": SessionSegment.SHORT_SEGMENT,
+    }
 
 
 def running_spans(
@@ -148,15 +163,7 @@ def running_spans(
     [start, end) (see `overlapping`), clipped to that range. One query, `_SPANS_SQL`."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _SPANS_SQL,
-            {
-                "user": user.pk,
-                "start": start,
-                "end": end,
-                "reach_from": start - SessionSegment.SHORT_SEGMENT,
-                "short": SessionSegment.SHORT_SEGMENT,
-                "kinds": list(kinds),
-            },
+            _SPANS_SQL, {**overlapping_segment_params(user, start, end), "kinds": list(kinds)}
         )
         rows = cursor.fetchall()
     start_us, end_us, now_us = micros(start), micros(end), micros(now)

@@ -1,11 +1,14 @@
 """Query parameters and answers of the analytics endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.timeframes import PERIODS
 from analytics.models import Badge
+from analytics.reports import REPORT_KEYS, REPORT_MAX_DAYS, Report, ReportGroup
 from analytics.selectors import HEATMAP_MAX_DAYS, LEADERBOARD_PERIODS
 from pomodoro.validation import BoundedDateField
+from sessions_app.models import Session
 
 
 class SummaryInput(serializers.Serializer):
@@ -15,23 +18,134 @@ class SummaryInput(serializers.Serializer):
     )
 
 
-class HeatmapInput(serializers.Serializer):
+class DayRangeInput(serializers.Serializer):
+    """`from` and `to`, the user's first and last day (inclusive), `max_days` at most."""
+
+    max_days: int
+    to_help = "Your last day, inclusive."
+
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so these two are added by name.
         fields["from"] = BoundedDateField(help_text="Your first day, inclusive.")
-        fields["to"] = BoundedDateField(help_text="Your last day, inclusive.")
+        fields["to"] = BoundedDateField(help_text=self.to_help)
         return fields
+
+    def too_long(self) -> str:
+        return f"The range can cover {self.max_days} days at most."
 
     def validate(self, attrs):
         days = (attrs["to"] - attrs["from"]).days + 1
         if days < 1:
             raise serializers.ValidationError({"to": ["Must not be before from."]})
-        if days > HEATMAP_MAX_DAYS:
-            raise serializers.ValidationError(
-                {"to": [f"The range can cover {HEATMAP_MAX_DAYS} days at most."]}
-            )
+        if days > self.max_days:
+            raise serializers.ValidationError({"to": [self.too_long()]})
         return attrs
+
+
+class HeatmapInput(DayRangeInput):
+    max_days = HEATMAP_MAX_DAYS
+
+
+class ReportInput(DayRangeInput):
+    FORMATS = ("json", "csv")
+    max_days = REPORT_MAX_DAYS
+    to_help = f"Your last day, inclusive; at most {REPORT_MAX_DAYS - 1} days after from."
+
+    group_by = serializers.CharField(
+        help_text=(
+            "One key, or two separated by a comma (the second nested in each group of the "
+            f"first), of: {', '.join(REPORT_KEYS)}."
+        )
+    )
+    project = serializers.IntegerField(required=False, min_value=1, help_text="Only this project.")
+    task = serializers.IntegerField(required=False, min_value=1, help_text="Only this task.")
+    tag = serializers.IntegerField(required=False, min_value=1, help_text="Only this tag.")
+    kind = serializers.ChoiceField(
+        choices=Session.Kind.choices,
+        required=False,
+        help_text="Only this kind; default focus and stopwatch (focus time).",
+    )
+    format = serializers.ChoiceField(
+        choices=FORMATS, default="json", help_text="json (the default) or csv."
+    )
+
+    def validate_group_by(self, value):
+        keys = value.split(",")
+        unknown = [key for key in keys if key not in REPORT_KEYS]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown key {unknown[0]!r}; use one or two of: {', '.join(REPORT_KEYS)}."
+            )
+        if len(keys) > 2:
+            raise serializers.ValidationError("At most two keys.")
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("A key may appear once.")
+        return keys
+
+    def too_long(self) -> str:
+        return f"Must be at most {REPORT_MAX_DAYS - 1} days after from."
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "format": "date"}],
+        "nullable": True,
+        "description": (
+            "The id of the project, task or tag (null for time without one), or the ISO "
+            "date of the first day of the day, week or month."
+        ),
+    }
+)
+class ReportKeyField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class ReportNestedGroupSerializer(serializers.Serializer):
+    key = ReportKeyField()
+    label = serializers.CharField(help_text="Name, title or period; (none) for a null key.")
+    seconds = serializers.IntegerField()
+    sessions = serializers.IntegerField(help_text="Sessions with time in this group.")
+
+
+class ReportGroupSerializer(ReportNestedGroupSerializer):
+    groups = ReportNestedGroupSerializer(
+        many=True, required=False, help_text="With a second key only: this group, split by it."
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        fields["total_seconds"] = serializers.IntegerField(
+            help_text="Each second once, however many tag groups it is in."
+        )
+        fields["groups"] = ReportGroupSerializer(many=True)
+        return fields
+
+
+def _group_data(group: ReportGroup) -> dict:
+    data = {
+        "key": group.key,
+        "label": group.label,
+        "seconds": group.seconds,
+        "sessions": group.sessions,
+    }
+    if group.groups is not None:
+        data["groups"] = [_group_data(nested) for nested in group.groups]
+    return data
+
+
+def report_data(report: Report) -> dict:
+    return {
+        "from": _DAY.to_representation(report.first),
+        "to": _DAY.to_representation(report.last),
+        "total_seconds": report.total_seconds,
+        "groups": [_group_data(group) for group in report.groups],
+    }
 
 
 class LeaderboardInput(serializers.Serializer):

@@ -167,6 +167,12 @@ def badges_on_event(recorded: Recorded) -> None:
             )
 
 
+def badges_on_events(records: list[Recorded]) -> None:
+    """Awards what many changes recorded together earned (events.log.events_record: an
+    import): every badge the history now earns, looked for once."""
+    badges_award(user=records[0].user, now=records[-1].event.at)
+
+
 def badges_award_after_focus(
     *, user: User, session: Session, now: datetime.datetime | None = None
 ) -> list[Badge]:

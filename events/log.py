@@ -7,6 +7,8 @@ the event is broadcast to the user's sockets after the commit (events.publish).
 """
 
 import datetime
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -31,16 +33,23 @@ def _record_statement() -> str:
     key-updates the user row (FOR UPDATE) and then waits for the stream lock: a
     deadlock. With it, the user row always comes before the stream row.
     """
+    return (
+        f"{_next_seqs('1')} INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
+        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+    )
+
+
+def _next_seqs(count: str) -> str:
+    """The CTEs that lock the user row (FOR KEY SHARE) and move the user's stream row
+    on by `count` (SQL), answering `next (user_id, last_seq)`: `_record_statement`
+    says why in that order."""
     stream = EventStream._meta.db_table
-    event = Event._meta.db_table
     users = get_user_model()._meta.db_table
     return (
         f"WITH owner AS (SELECT id FROM {users} WHERE id = %(user_id)s FOR KEY SHARE), "
-        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, 1 FROM owner "
-        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + 1 "
-        "RETURNING user_id, last_seq) "
-        f"INSERT INTO {event} (user_id, seq, type, at, data) "
-        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+        f"next AS (INSERT INTO {stream} (user_id, last_seq) SELECT id, {count} FROM owner "
+        f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {stream}.last_seq + {count} "
+        "RETURNING user_id, last_seq)"
     )
 
 
@@ -83,3 +92,66 @@ def event_record(
     publish_on_commit(user_group(user.pk), {"type": "event.message", "event": event.as_message()})
     registry.reactions_run(registry.Recorded(user=user, event=event, subject=subject))
     return event
+
+
+def _record_many_statement() -> str:
+    """`_record_statement` for n events of one type at once: the stream row moves by n
+    in the same upsert (so the same lock and the same gapless numbering), and the
+    events are inserted from arrays, numbered in the order given."""
+    return (
+        f"{_next_seqs('%(count)s')} INSERT INTO {Event._meta.db_table} "
+        "(user_id, seq, type, at, data) "
+        "SELECT next.user_id, next.last_seq - %(count)s + item.n, %(type)s, %(at)s, item.data "
+        "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item (data, n) "
+        "RETURNING id, seq"
+    )
+
+
+def events_record(
+    *,
+    user: Any,
+    type: str,
+    items: Sequence[tuple[dict, Any]],
+    at: datetime.datetime | None = None,
+) -> list[Event]:
+    """`event_record` for many events of one type and moment, `items` being (data,
+    subject) pairs, in one statement: the events get consecutive `seq`s in the order
+    given, the last is broadcast after the commit (the sockets read the others from
+    the log), and their reactions run once for the batch
+    (events.registry.reactions_run_batch). For a change that records thousands of
+    events at once (an import)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("events_record must run inside the transaction of the change")
+    if not items:
+        return []
+    at = at or timezone.now()
+    encoder = Event._meta.get_field("data").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _record_many_statement(),
+            {
+                "user_id": user.pk,
+                "count": len(items),
+                "type": type,
+                "at": at,
+                "data": [json.dumps(data, cls=encoder) for data, _ in items],
+            },
+        )
+        ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+    first = min(ids)
+    events = []
+    for offset, (data, _subject) in enumerate(items):
+        seq = first + offset
+        events.append(Event(pk=ids[seq], user_id=user.pk, seq=seq, type=type, at=at, data=data))
+    # Only the last one is broadcast: a socket fills the events before it from the log,
+    # as it fills any gap (events/replay.py; one too far behind is told to reconnect and
+    # replays). Thousands of broadcasts would overflow the publisher's queue.
+    last = events[-1].as_message()
+    publish_on_commit(user_group(user.pk), {"type": "event.message", "event": last})
+    registry.reactions_run_batch(
+        [
+            registry.Recorded(user=user, event=event, subject=subject)
+            for event, (_data, subject) in zip(events, items, strict=True)
+        ]
+    )
+    return events

@@ -65,6 +65,9 @@ class Reaction:
     phase: Phase
     event_types: frozenset[str]
     handler: Callable[[Recorded], None]
+    # The reaction to many events of one type recorded at once (events.log.events_record);
+    # without one, `handler` runs for each.
+    batch_handler: Callable[[list[Recorded]], None] | None = None
 
 
 _reactions: dict[str, Reaction] = {}
@@ -72,15 +75,20 @@ _by_type: dict[str, tuple[Reaction, ...]] = {}
 
 
 def reaction_register(
-    name: str, *, event_types: frozenset[str], handler: Callable[[Recorded], None]
+    name: str,
+    *,
+    event_types: frozenset[str],
+    handler: Callable[[Recorded], None],
+    batch_handler: Callable[[list[Recorded]], None] | None = None,
 ) -> None:
-    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`."""
+    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`,
+    and optionally its form for a batch of events of one type (`batch_handler`)."""
     phases = dict(REACTIONS)
     if name not in phases:
         raise LookupError(f"{name!r} is not in events.registry.REACTIONS")
     if name in _reactions and _reactions[name].handler is not handler:
         raise ValueError(f"reaction {name!r} is registered already")
-    _reactions[name] = Reaction(name, phases[name], frozenset(event_types), handler)
+    _reactions[name] = Reaction(name, phases[name], frozenset(event_types), handler, batch_handler)
     _by_type.clear()
 
 
@@ -104,17 +112,36 @@ def reactions_run(recorded: Recorded) -> None:
         if reaction.phase is Phase.IN_TRANSACTION:
             reaction.handler(recorded)
         else:
-            transaction.on_commit(partial(_after_commit, reaction, recorded))
+            call = partial(reaction.handler, recorded)
+            transaction.on_commit(partial(_after_commit, reaction, recorded.event.type, call))
 
 
-def _after_commit(reaction: Reaction, recorded: Recorded) -> None:
+def reactions_run_batch(records: list[Recorded]) -> None:
+    """`reactions_run` for events of one type recorded together: each reaction's batch
+    handler runs once for them all (or its handler for each), in the same phases."""
+    if not records:
+        return
+    event_type = records[0].event.type
+    for reaction in reactions_for(event_type):
+        if reaction.batch_handler is None:
+            run = [partial(reaction.handler, recorded) for recorded in records]
+        else:
+            run = [partial(reaction.batch_handler, records)]
+        for call in run:
+            if reaction.phase is Phase.IN_TRANSACTION:
+                call()
+            else:
+                transaction.on_commit(partial(_after_commit, reaction, event_type, call))
+
+
+def _after_commit(reaction: Reaction, event_type: str, call: Callable[[], None]) -> None:
     # The change is committed: whatever goes wrong here must not fail the request.
     try:
-        reaction.handler(recorded)
+        call()
     except Exception:
         logger.warning(
             "reaction failed after commit",
-            extra={"reaction": reaction.name, "event_type": recorded.event.type},
+            extra={"reaction": reaction.name, "event_type": event_type},
             exc_info=True,
         )
 

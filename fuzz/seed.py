@@ -46,6 +46,8 @@ def main(base_url: str, config_path: Path) -> None:
     doomed_project = call("POST", "/projects/", token, name="Project the fuzzer deletes")
     task = call("POST", "/tasks/", token, title="Fuzzed task", project=project["id"])
     doomed_task = call("POST", "/tasks/", token, title="Task the fuzzer deletes")
+    tag = call("POST", "/tags/", token, name="Fuzzed tag")
+    doomed_tag = call("POST", "/tags/", token, name="Tag the fuzzer deletes")
     # A finished session (history, analytics) and a planned one the timer actions act on.
     call(
         "POST",
@@ -79,6 +81,8 @@ def main(base_url: str, config_path: Path) -> None:
         "FUZZ_DOOMED_PROJECT_ID": doomed_project["id"],
         "FUZZ_TASK_ID": task["id"],
         "FUZZ_DOOMED_TASK_ID": doomed_task["id"],
+        "FUZZ_TAG_ID": tag["id"],
+        "FUZZ_DOOMED_TAG_ID": doomed_tag["id"],
         "FUZZ_SESSION_ID": session["id"],
         "FUZZ_DOOMED_SESSION_ID": doomed_session["id"],
         "FUZZ_TEAM_ID": team["id"],

@@ -143,27 +143,33 @@ def webhook_test(*, user, webhook_id: int) -> WebhookDelivery:
 
 def webhook_deliveries_on_event(recorded: Recorded) -> None:
     """The outbox rows of a just-recorded event, in its transaction (events.registry)."""
-    event = recorded.event
+    webhook_deliveries_on_events([recorded])
+
+
+def webhook_deliveries_on_events(records: list[Recorded]) -> None:
+    """The outbox rows of events of one type recorded together (events.log.events_record),
+    in one query for the endpoints and one insert, in `seq` order."""
+    event_type = records[0].event.type
     endpoints = [
         pk
         for pk, event_types in Webhook.objects.filter(
-            user_id=recorded.user.pk, active=True
+            user_id=records[0].user.pk, active=True
         ).values_list("pk", "event_types")
-        if ALL_EVENTS in event_types or event.type in event_types
+        if ALL_EVENTS in event_types or event_type in event_types
     ]
     if not endpoints:
         return
     now = timezone.now()
-    payload = event.as_message()
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
             webhook_id=pk,
             message_id=webhook_message_id(),
-            event_seq=event.seq,
-            type=event.type,
-            payload=payload,
+            event_seq=recorded.event.seq,
+            type=event_type,
+            payload=recorded.event.as_message(),
             created_at=now,
             next_attempt_at=now,
         )
+        for recorded in records
         for pk in endpoints
     )

@@ -15,6 +15,8 @@ body into a temporary file. So the limit is held at two places:
 
 A larger body is never a legitimate request: the largest text field (a session's
 description, 2,000 characters) is at most 12 KB of JSON even with every character escaped.
+The one exception is a file upload (`sessions/import/`): REQUEST_BODY_LIMITS gives such a
+path its own limit.
 """
 
 import json
@@ -27,10 +29,13 @@ from pomodoro.exceptions import PayloadTooLarge
 from pomodoro.request_log import REQUEST_ID_HEADER, request_id_from
 
 
-def _payload_too_large_body() -> dict:
-    body, _headers = problem_for_exception(
-        PayloadTooLarge(max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-    )
+def body_limit(path: str) -> int:
+    """The largest body accepted on `path`."""
+    return settings.REQUEST_BODY_LIMITS.get(path, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def _payload_too_large_body(limit: int) -> dict:
+    body, _headers = problem_for_exception(PayloadTooLarge(max_bytes=limit))
     return body
 
 
@@ -67,10 +72,9 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request):
         declared = _declared_length(request.META.get("CONTENT_LENGTH"))
-        if declared is not None and declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return problem_response_for(
-                PayloadTooLarge(max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-            )
+        limit = body_limit(request.path)
+        if declared is not None and declared > limit:
+            return problem_response_for(PayloadTooLarge(max_bytes=limit))
         return self.get_response(request)
 
 
@@ -84,13 +88,13 @@ class RequestBodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = body_limit(scope["path"])
         headers = dict(scope.get("headers") or [])
         declared = _declared_length(headers.get(b"content-length"))
         if declared is not None:
             # The server delivers no more than the declared length, so checking it is enough.
             if declared > limit:
-                await self._refuse(headers, send)
+                await self._refuse(headers, send, limit)
             else:
                 await self.app(scope, receive, send)
             return
@@ -106,7 +110,7 @@ class RequestBodyLimit:
                 break  # the client went away; Django sees the disconnect
             size += len(message.get("body", b""))
             if size > limit:
-                await self._refuse(headers, send)
+                await self._refuse(headers, send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -119,10 +123,10 @@ class RequestBodyLimit:
         await self.app(scope, replay_then_receive, send)
 
     @staticmethod
-    async def _refuse(request_headers: dict[bytes, bytes], send) -> None:
+    async def _refuse(request_headers: dict[bytes, bytes], send, limit: int) -> None:
         # The id RequestIdMiddleware would have given the request: the caller's, if safe.
         request_id = request_id_from(request_headers.get(REQUEST_ID_HEADER.lower().encode()))
-        content = json.dumps(_payload_too_large_body()).encode()
+        content = json.dumps(_payload_too_large_body(limit)).encode()
         await send(
             {
                 "type": "http.response.start",

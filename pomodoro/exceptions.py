@@ -91,9 +91,10 @@ class PayloadTooLarge(DomainError):
     default_detail = "The request body is too large."
     title = "Payload too large"
 
-    def __init__(self, *, max_bytes: int):
+    def __init__(self, *, max_bytes: int, detail: str | None = None):
         super().__init__(
-            f"The request body is larger than {max_bytes} bytes, the most this API accepts.",
+            detail
+            or f"The request body is larger than {max_bytes} bytes, the most this API accepts.",
             extra={"max_bytes": max_bytes},
         )
 

@@ -31,14 +31,20 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 REPLAYED_HEADERS = ("ETag", "Location")
 
 
-def idempotent(view_method):
-    """Makes a POST honour the Idempotency-Key header.
+def idempotent(view_method=None, *, body_of=None):
+    """Makes a POST honour the Idempotency-Key header. `body_of(request)` is what of the
+    request its fingerprint covers besides method and path: by default the parsed body
+    (`request.data`); an upload gives its file's digest and its query (`@idempotent(
+    body_of=...)`).
 
     The key is claimed (committed) before the work, so a concurrent retry answers 409
     idempotency_in_progress. The answer is stored in the same transaction as the change
     it describes; an error answer is stored after its rollback, so a retry gets it
     again; an unexpected failure frees the key.
     """
+
+    if view_method is None:
+        return functools.partial(idempotent, body_of=body_of)
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -48,7 +54,9 @@ def idempotent(view_method):
         if not 1 <= len(key) <= 128:
             raise ValidationError({"Idempotency-Key": ["Must be 1 to 128 characters."]})
         fingerprint = request_fingerprint(
-            method=request.method, path=request.path, body=request.data
+            method=request.method,
+            path=request.path,
+            body=request.data if body_of is None else body_of(request),
         )
         claim = idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)
         if claim.replay is not None:

@@ -14,7 +14,7 @@ import json
 import math
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.utils.json import strict_constant
 
 JSON_CHARSETS = {"utf-8", "utf8"}
@@ -75,3 +75,13 @@ class StrictJSONParser(JSONParser):
             raise ParseError("JSON parse error - the body must be a JSON object.")
         _ensure_no_lone_surrogates(data)
         return data
+
+
+class CSVStreamParser(BaseParser):
+    """A `text/csv` body, handed on unread as the stream `file` (the import reads it a
+    row at a time, never whole)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"file": stream}

@@ -8,7 +8,7 @@ from django.db.models import CharField, Func
 
 from accounts.export import export_array, export_keyset, export_time
 from accounts.models import User
-from sessions_app.models import Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Tag, Task
 
 
 class IsoUtc(Func):
@@ -40,6 +40,8 @@ SESSION_COLUMNS = (
     "name",
     "description",
     "task_id",
+    "project_id",
+    "tag_ids",
     "planned_seconds",
     IsoUtc("started_at"),
     IsoUtc("ended_at"),
@@ -99,8 +101,8 @@ def _session_batches(user: User, now: datetime.datetime) -> Iterator[list[dict]]
 
 
 def _session(row: tuple, segments: list[dict], now: datetime.datetime) -> dict:
-    (pk, kind, state, source, name, description, task_id, planned, started_at, ended_at,
-     closed, running_since, created_at, updated_at) = row  # fmt: skip
+    (pk, kind, state, source, name, description, task_id, project_id, tag_ids, planned,
+     started_at, ended_at, closed, running_since, created_at, updated_at) = row  # fmt: skip
     elapsed = closed
     if running_since is not None:
         elapsed += max(now - running_since, datetime.timedelta(0))
@@ -112,6 +114,8 @@ def _session(row: tuple, segments: list[dict], now: datetime.datetime) -> dict:
         "name": name,
         "description": description,
         "task": task_id,
+        "project": project_id,
+        "tags": tag_ids,
         "planned_seconds": planned,
         "started_at": export_time(started_at),
         "ended_at": export_time(ended_at),
@@ -136,9 +140,14 @@ def tasks_section(user: User, now: datetime.datetime) -> Iterator[str]:
     yield from export_array(export_keyset(tasks, columns), _task)
 
 
+def _tag(row: tuple) -> dict:
+    pk, name, color, created_at = row
+    return {"id": pk, "name": name, "color": color, "created_at": export_time(created_at)}
+
+
 def tags_section(user: User, now: datetime.datetime) -> Iterator[str]:
-    # Tags do not exist yet (issue 13): the key is here so that readers can rely on it.
-    yield "[]"
+    tags = Tag.objects.filter(user=user)
+    yield from export_array(export_keyset(tags, ("id", "name", "color", "created_at")), _tag)
 
 
 def sessions_section(user: User, now: datetime.datetime) -> Iterator[str]:

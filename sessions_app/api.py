@@ -2,6 +2,8 @@
 
 import re
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
 from django.utils import timezone
@@ -11,6 +13,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -19,29 +22,36 @@ from accounts.api import PublicAuthView
 from pomodoro.converters import ObjectIdConverter
 from pomodoro.idempotency import IDEMPOTENCY_HEADER, idempotent
 from pomodoro.pagination import cursor_paginator
+from pomodoro.parsers import CSVStreamParser
 from pomodoro.schema import (
     ACTIVE_SESSION_EXISTS,
     INVALID_TRANSITION,
     NOT_FOUND,
     OVERLAP,
     PAGE_PARAMETERS,
+    PAYLOAD_TOO_LARGE,
     VERSION_MISMATCH,
     invalid,
     paginated,
     problem,
 )
 from pomodoro.validation import validated
-from sessions_app import calendar, export, projects, selectors, services
+from sessions_app import bulk, calendar, export, imports, projects, selectors, services, tags
 from sessions_app.serializers import (
     NextStepSerializer,
     ProjectSerializer,
+    SessionBulkInput,
+    SessionBulkResult,
     SessionCreateInput,
     SessionExportInput,
     SessionExportRowSerializer,
     SessionFilterInput,
+    SessionImportInput,
+    SessionImportResultSerializer,
     SessionLogInput,
     SessionSerializer,
     SessionUpdateInput,
+    TagSerializer,
     TaskFilterInput,
     TaskSerializer,
     session_representation,
@@ -54,6 +64,11 @@ ID_PATTERN = ObjectIdConverter.regex
 # The URL pattern is ID_PATTERN; without a queryset drf-spectacular would document the
 # id as a string with that pattern, where clients (and the fuzzer) need a number.
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+# A body naming something the caller cannot see is bad input; 404 is for the URL's object.
+REFERENCE_INVALID = (
+    "Validation failed (code `invalid`), also for a task, project or tag in the body that "
+    "is not yours (`errors.<field>`)."
+)
 
 
 @extend_schema(tags=["projects"])
@@ -108,6 +123,60 @@ class ProjectViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+TAG_NOT_FOUND = problem("No such tag.", NOT_FOUND)
+
+
+@extend_schema(tags=["tags"])
+class TagViewSet(viewsets.ViewSet):
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: paginated(TagSerializer)})
+    def list(self, request):
+        paginator = cursor_paginator()
+        page = paginator.paginate_queryset(
+            selectors.tag_list(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(TagSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=TagSerializer,
+        responses={
+            201: TagSerializer,
+            400: invalid("Also a name you already use, ignoring case (`errors.name`)."),
+        },
+    )
+    def create(self, request):
+        tag = tags.tag_create(user=request.user, **validated(TagSerializer, request.data))
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: TagSerializer, 404: TAG_NOT_FOUND})
+    def retrieve(self, request, pk: int):
+        return Response(TagSerializer(selectors.tag_get(user=request.user, tag_id=pk)).data)
+
+    @extend_schema(
+        parameters=[ID_PARAMETER],
+        request=TagSerializer,
+        responses={
+            200: TagSerializer,
+            400: invalid("Also a name you already use, ignoring case (`errors.name`)."),
+            404: TAG_NOT_FOUND,
+        },
+    )
+    def partial_update(self, request, pk: int):
+        changes = validated(TagSerializer, request.data, partial=True)
+        tag = tags.tag_update(user=request.user, tag_id=pk, **changes)
+        return Response(TagSerializer(tag).data)
+
+    @extend_schema(
+        parameters=[ID_PARAMETER],
+        responses={204: None, 404: TAG_NOT_FOUND},
+        summary="Delete a tag; it leaves every session that had it",
+    )
+    def destroy(self, request, pk: int):
+        tags.tag_delete(user=request.user, tag_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @extend_schema(tags=["tasks"])
 class TaskViewSet(viewsets.ViewSet):
     lookup_value_regex = ID_PATTERN
@@ -134,11 +203,7 @@ class TaskViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=TaskSerializer,
-        responses={
-            201: TaskSerializer,
-            400: invalid(),
-            404: problem("No such project.", NOT_FOUND),
-        },
+        responses={201: TaskSerializer, 400: invalid(REFERENCE_INVALID)},
     )
     def create(self, request):
         task = projects.task_create(user=request.user, **validated(TaskSerializer, request.data))
@@ -157,8 +222,8 @@ class TaskViewSet(viewsets.ViewSet):
         request=TaskSerializer,
         responses={
             200: TaskSerializer,
-            400: invalid(),
-            404: problem("No such task or project.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
+            404: problem("No such task.", NOT_FOUND),
         },
     )
     def partial_update(self, request, pk: int):
@@ -221,6 +286,27 @@ class ExportNegotiation(BaseContentNegotiation):
         return parsers[0] if parsers else None
 
 
+def _import_upload(request):
+    """The CSV of an import: the multipart field `file`, or the text/csv body's stream."""
+    upload = request.data.get("file") if hasattr(request.data, "get") else None
+    if upload is None or isinstance(upload, str):
+        raise ValidationError(
+            {"file": ["Send a CSV file as the multipart field file, or as a text/csv body."]}
+        )
+    if isinstance(upload, UploadedFile):
+        imports.file_too_large(upload.size)
+    return upload
+
+
+def _import_fingerprint(request) -> dict:
+    """The fingerprint's body of an import with an Idempotency-Key; keeps the upload
+    (rewound, or copied when it was the body's stream) for the view to read."""
+    body, request.import_upload = imports.upload_fingerprint(
+        _import_upload(request), query=request.query_params.dict()
+    )
+    return body
+
+
 EXPORT_BOUND_HELP = (
     "A datetime with an offset, or a date (YYYY-MM-DD): the start of your day of that date "
     "(day_starts_at in your timezone)."
@@ -258,8 +344,7 @@ class SessionViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: SessionSerializer,
-            400: invalid(),
-            404: problem("No such task.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
             409: ACTIVE_SESSION_CONFLICT,
         },
         summary="Create a session (running unless start is false)",
@@ -285,7 +370,7 @@ class SessionViewSet(viewsets.ViewSet):
         ],
         responses={
             200: SessionSerializer,
-            400: invalid(),
+            400: invalid(REFERENCE_INVALID),
             404: SESSION_NOT_FOUND,
             412: problem(
                 "The version differs from If-Match (`version_mismatch`, with the session).",
@@ -385,8 +470,7 @@ class SessionViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: SessionSerializer,
-            400: invalid(),
-            404: problem("No such task.", NOT_FOUND),
+            400: invalid(REFERENCE_INVALID),
             409: problem(
                 "Overlaps another session (`overlap`, with its id as `overlapping_session`).",
                 OVERLAP,
@@ -401,6 +485,75 @@ class SessionViewSet(viewsets.ViewSet):
             user=request.user, **validated(SessionLogInput, request.data)
         )
         return session_response(session, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[SessionImportInput, IDEMPOTENCY_HEADER],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "maxLength": settings.IMPORT_MAX_BYTES,
+                    }
+                },
+                "required": ["file"],
+            },
+            "text/csv": {"type": "string", "maxLength": settings.IMPORT_MAX_BYTES},
+        },
+        responses={
+            200: SessionImportResultSerializer,
+            400: invalid(
+                "No file, a file that is not UTF-8 CSV, or an unknown header (code "
+                "`invalid`, with `errors.file`)."
+            ),
+            413: problem(
+                "The file is over 5 MiB or has over 10,000 rows (`payload_too_large`).",
+                PAYLOAD_TOO_LARGE,
+            ),
+        },
+        summary="Import history from this API's CSV export or Toggl Track's detailed report",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, CSVStreamParser],
+    )
+    @idempotent(body_of=lambda request: _import_fingerprint(request))
+    def import_csv(self, request):
+        params = validated(SessionImportInput, request.query_params)
+        upload = getattr(request, "import_upload", None) or _import_upload(request)
+        result = imports.sessions_import(
+            user=request.user, stream=upload, dry_run=params["dry_run"]
+        )
+        return Response(SessionImportResultSerializer(result).data)
+
+    @extend_schema(
+        request=SessionBulkInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            200: SessionBulkResult,
+            400: invalid(REFERENCE_INVALID),
+            404: problem(
+                "A session named is not yours or is deleted (`not_found`); nothing changed.",
+                NOT_FOUND,
+            ),
+        },
+        summary="Change or delete up to 500 sessions at once, all or nothing",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    @idempotent
+    def bulk(self, request):
+        body = validated(SessionBulkInput, request.data)
+        if body["action"] == "delete":
+            count = bulk.sessions_bulk_delete(user=request.user, ids=body["ids"])
+        else:
+            count = bulk.sessions_bulk_update(
+                user=request.user, ids=body["ids"], changes=body["changes"]
+            )
+        return Response({"count": count})
 
     @extend_schema(responses={200: NextStepSerializer}, summary="The next step of the cycle")
     @action(detail=False, methods=["get"], url_path="next")
@@ -469,6 +622,7 @@ class SessionViewSet(viewsets.ViewSet):
             ),
             # Under ASGI a synchronous stream would be read whole before the first byte.
             asynchronous=isinstance(request._request, ASGIRequest),
+            tag_names=selectors.tag_names(user=user),
         )
 
 

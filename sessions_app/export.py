@@ -28,7 +28,9 @@ COLUMNS = (
     "description",
     "task_id",
     "task_title",
+    "project_id",
     "project_name",
+    "tags",
     "started_at_utc",
     "ended_at_utc",
     "started_at_local",
@@ -37,7 +39,9 @@ COLUMNS = (
     "planned_seconds",
 )
 # Free text typed by the user; every other cell is a number, a fixed word or a time.
-TEXT_COLUMNS = ("name", "description", "task_title", "project_name")
+TEXT_COLUMNS = ("name", "description", "task_title", "project_name", "tags")
+# Tag names in one cell, by name (tag names hold no comma: sessions_app.serializers).
+TAG_SEPARATOR = ", "
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV
 # injection"); a leading apostrophe makes it text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,11 +55,14 @@ END_EXCLUSIVE = datetime.timedelta.resolution
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
-def export_record(row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> dict:
+def export_record(
+    row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime, tag_names: dict[int, str]
+) -> dict:
     """One session as the export's columns, in order, as of `now` (Session.as_of: one
-    past its target is completed there). A task whose project was deleted reads as
-    having none, as in the API."""
-    project_name = row.task__project__name if row.task__project__deleted_at is None else None
+    past its target is completed there). The session's own project, with its name
+    while the project is not deleted; its tags' names, sorted, in one cell."""
+    project_name = row.project__name if row.project__deleted_at is None else None
+    tags = TAG_SEPARATOR.join(sorted((tag_names[pk] for pk in row.tag_ids), key=str.casefold))
     state, ended_at, running = row.state, row.ended_at, row.closed_running_time
     if state == Session.State.RUNNING:  # at most one row: the model's rules, not a copy
         shown = Session(
@@ -74,7 +81,9 @@ def export_record(row, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> di
         "description": row.description,
         "task_id": row.task_id,
         "task_title": row.task__title,
+        "project_id": row.project_id,
         "project_name": project_name,
+        "tags": tags,
         "started_at_utc": isoformat_utc(row.started_at),
         "ended_at_utc": isoformat_utc(ended_at) if ended_at else None,
         "started_at_local": row.started_at.astimezone(zone).isoformat(),
@@ -98,14 +107,16 @@ class Echo:
         return value
 
 
-def csv_chunks(rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime) -> Iterator[str]:
+def csv_chunks(
+    rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime, tag_names: dict[int, str]
+) -> Iterator[str]:
     """The CSV text: a header row, then one row a session (RFC 4180 quoting, CRLF line
     ends, empty cells for nulls, free text made spreadsheet safe). Cells are placed by
     column name: a record key that is not a column raises instead of shifting cells."""
     writer = csv.DictWriter(Echo(), fieldnames=COLUMNS, quoting=csv.QUOTE_MINIMAL)
     lines = [writer.writeheader()]
     for row in rows:
-        record = export_record(row, zone=zone, now=now)
+        record = export_record(row, zone=zone, now=now, tag_names=tag_names)
         for column in TEXT_COLUMNS:
             record[column] = spreadsheet_safe(record[column])
         lines.append(writer.writerow(record))
@@ -117,14 +128,14 @@ def csv_chunks(rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetim
 
 
 def json_chunks(
-    rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime
+    rows: Iterable, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime, tag_names: dict[int, str]
 ) -> Iterator[str]:
     """A JSON array of objects with the CSV's columns as keys; values as stored (numbers
     as numbers, nulls as null, text unchanged)."""
     parts = ["["]
     separator = ""
     for row in rows:
-        record = export_record(row, zone=zone, now=now)
+        record = export_record(row, zone=zone, now=now, tag_names=tag_names)
         parts.append(separator + json.dumps(record, ensure_ascii=False))
         separator = ","
         if len(parts) >= SEND_CHUNK_ROWS:
@@ -159,9 +170,10 @@ def export_response(
     now: datetime.datetime,
     filename: str,
     asynchronous: bool,
+    tag_names: dict[int, str],
 ) -> StreamingHttpResponse:
     make_chunks = csv_chunks if file_format == "csv" else json_chunks
-    chunks = make_chunks(rows, zone=zone, now=now)
+    chunks = make_chunks(rows, zone=zone, now=now, tag_names=tag_names)
     response = StreamingHttpResponse(
         pulled_in_thread(chunks) if asynchronous else chunks,
         content_type=CONTENT_TYPES[file_format],

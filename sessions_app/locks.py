@@ -1,8 +1,9 @@
 """Every row lock of the timer engine, in one place.
 
 Lock order, always: the user row (only where new time is claimed: create, log),
-then session rows in primary-key order, then the user's event stream row (taken
-last, by event_record, just before commit). Nothing waits for a lock while
+then tag rows (FOR KEY SHARE by writers that set them, deleted by a tag's deletion:
+sessions_app/tags.py), then session rows in primary-key order, then the user's
+event stream row (taken last, by event_record, just before commit). Nothing waits for a lock while
 holding the event stream row, so no cycle can form. Badges a completed focus
 session earns are inserted after that (analytics.services): only a holder of the
 stream row inserts one, so that insert never waits for another transaction's.

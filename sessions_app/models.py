@@ -2,13 +2,24 @@ import copy
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Lower, Upper
 from django.db.models.lookups import GreaterThan
 
 MAX_PLANNED_SECONDS = 24 * 3600
+MAX_TAGS = 20  # on one session
+
+
+# Text search (`q` on GET sessions/) is a case-insensitive substring match, which Django
+# writes `UPPER(column) LIKE UPPER(pattern)`: trigram GIN indexes on UPPER(column) answer
+# it without reading the user's whole history. They lead with the user (btree_gin), so
+# that a common word is looked up among the user's rows, not every user's
+# (docs/benchmarks.md, "Search and filters").
+TRIGRAM_OPS = "gin_trgm_ops"
 
 
 class Project(models.Model):
@@ -56,7 +67,11 @@ class Task(models.Model):
         indexes = [
             models.Index(
                 fields=["user", "id"], name="task_user_live", condition=Q(deleted_at__isnull=True)
-            )
+            ),
+            # q on GET sessions/ matches task titles too.
+            GinIndex(
+                F("user"), OpClass(Upper("title"), name=TRIGRAM_OPS), name="task_user_title_trgm"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -68,6 +83,30 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Tag(models.Model):
+    """A label a user puts on sessions. Sessions hold the ids of their tags
+    (`Session.tag_ids`); deleting a tag (a hard delete) takes it off them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=50)
+    color = models.CharField(
+        max_length=7,
+        default="#6b7280",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #6b7280.")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Unique per user ignoring case; also the index of the user's tag list.
+            models.UniqueConstraint(F("user"), Lower("name"), name="tag_user_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SessionQuerySet(models.QuerySet):
@@ -124,6 +163,14 @@ def session_end_sql(alias: str) -> str:
     return f"CASE WHEN {due_sql(alias)} THEN {alias}.target_end_at ELSE {alias}.ended_at END"
 
 
+def segment_end_sql(segment: str, session: str) -> str:
+    """`segment_end` in SQL, given the aliases of the segment and of its session: its own
+    end, else %(now)s, or the session's target if that came first."""
+    return (
+        f"COALESCE({segment}.ended_at, LEAST(%(now)s, COALESCE({session}.target_end_at, %(now)s)))"
+    )
+
+
 class Session(models.Model):
     """One timed run. Running time is the sum of its segments; see sessions_app.services."""
 
@@ -158,6 +205,20 @@ class Session(models.Model):
     task = models.ForeignKey(
         Task, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
     )
+    # The session's own project; the task's project whenever a task is set (services).
+    # Indexed by `session_project_history`, which leads with it.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        db_index=False,
+    )
+    # The ids of the user's tags on the session, ascending, no repeats. An array, not a
+    # join table: a timer action reads and renders its session from one row
+    # (sessions_app.statements), so tags cost it nothing. Tag deletion removes its id.
+    tag_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     # Null for a stopwatch, which counts up with no planned length.
     planned_seconds = models.PositiveIntegerField(null=True, blank=True)
     # When the session was opened (created running, or created paused and not yet run).
@@ -219,6 +280,26 @@ class Session(models.Model):
             ),
             models.Index(
                 fields=["target_end_at"], name="session_due", condition=Q(state="running")
+            ),
+            # GET sessions/?project= newest first (and the PROTECT check on projects).
+            models.Index(
+                fields=["project", "-started_at", "-id"],
+                name="session_project_history",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            # GET sessions/?tag= (tag_ids @> ARRAY[id]), and a tag's deletion.
+            GinIndex(fields=["tag_ids"], name="session_tags"),
+            GinIndex(
+                F("user"),
+                OpClass(Upper("name"), name=TRIGRAM_OPS),
+                name="session_user_name_trgm",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            GinIndex(
+                F("user"),
+                OpClass(Upper("description"), name=TRIGRAM_OPS),
+                name="session_user_description_trgm",
+                condition=Q(deleted_at__isnull=True),
             ),
             # The sessions that ended in a period (the summary's counts).
             models.Index(

@@ -5,13 +5,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from events.log import event_record
 from sessions_app.locks import locked_owned
 from sessions_app.models import Project, Task
-from sessions_app.selectors import project_get, task_list_with_focus
+from sessions_app.references import NOT_YOURS, visible_project
+from sessions_app.selectors import task_list_with_focus
 from sessions_app.serializers import ProjectSerializer, TaskSerializer
 
 
@@ -24,9 +25,13 @@ def task_data(task: Task) -> dict:
 
 
 def _user_project(user: User, project_id: int | None) -> Project | None:
+    """The project a task body names; one the user cannot see is bad input (400)."""
     if project_id is None:
         return None
-    return project_get(user=user, project_id=project_id)
+    project = visible_project(user, project_id)
+    if project is None:
+        raise ValidationError({"project": [NOT_YOURS.format("project")]})
+    return project
 
 
 def _live(model, user: User, pk: int):

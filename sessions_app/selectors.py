@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 
 from accounts import timeframes
 from accounts.models import TimerSettings, User
-from sessions_app.models import Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Tag, Task
 
 
 def project_list(*, user: User) -> QuerySet[Project]:
@@ -21,6 +21,17 @@ def project_get(*, user: User, project_id: int) -> Project:
     if project is None:
         raise NotFound("No such project.")
     return project
+
+
+def tag_list(*, user: User) -> QuerySet[Tag]:
+    return Tag.objects.filter(user=user)
+
+
+def tag_get(*, user: User, tag_id: int) -> Tag:
+    tag = tag_list(user=user).filter(pk=tag_id).first()
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
 
 
 def task_list(
@@ -97,13 +108,23 @@ def session_list(
     start: datetime.datetime | None = None,
     end: datetime.datetime | None = None,
     task: int | None = None,
+    project: int | None = None,
+    tag: int | None = None,
     kind: str | None = None,
     state: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
     now: datetime.datetime | None = None,
 ) -> QuerySet[Session]:
     """The user's sessions, newest first. With a range, every session that overlaps
     [start, end): a session from 23:30 to 00:30 is in both days' history. `state` is the
-    state a read at `now` shows (Session.as_of)."""
+    state a read at `now` shows (Session.as_of). `q` is text in the name, description or
+    task title, ignoring case.
+
+    Each filter has its index (docs/benchmarks.md, "Search and filters"): `project`
+    session_project_history, `tag` the GIN index of tag_ids, `q` the trigram indexes.
+    The tasks whose title matches `q` are found first, by one query of their own, so
+    that the session query can OR three indexed conditions (a join could not)."""
     sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
     if end is not None:
         sessions = sessions.filter(started_at__lt=end)
@@ -113,6 +134,19 @@ def session_list(
         )
     if task is not None:
         sessions = sessions.filter(task_id=task)
+    if project is not None:
+        sessions = sessions.filter(project_id=project)
+    if tag is not None:
+        sessions = sessions.filter(tag_ids__contains=[tag])
+    if source is not None:
+        sessions = sessions.filter(source=source)
+    if q:
+        titled = list(
+            Task.objects.filter(user=user, title__icontains=q).values_list("pk", flat=True)
+        )
+        sessions = sessions.filter(
+            Q(name__icontains=q) | Q(description__icontains=q) | Q(task_id__in=titled)
+        )
     if kind is not None:
         sessions = sessions.filter(kind=kind)
     if state is not None:
@@ -130,8 +164,10 @@ EXPORT_FIELDS = (
     "description",
     "task_id",
     "task__title",
-    "task__project__name",
-    "task__project__deleted_at",
+    "project_id",
+    "project__name",
+    "project__deleted_at",
+    "tag_ids",
     "planned_seconds",
     "started_at",
     "ended_at",
@@ -146,13 +182,18 @@ def session_export(
     """The user's sessions that started in [start, end), oldest first, as flat rows
     (`EXPORT_FIELDS`) read with one query: a session is in exactly one of two
     back-to-back ranges, so exports of consecutive periods add up to the whole history.
-    Deleted sessions are left out; a deleted task still names its sessions."""
+    Deleted sessions are left out; a deleted task still names its sessions. Tags come
+    as ids (`tag_ids`): `tag_names` maps them to names once for the whole export."""
     sessions = Session.objects.filter(user=user, deleted_at__isnull=True)
     if start is not None:
         sessions = sessions.filter(started_at__gte=start)
     if end is not None:
         sessions = sessions.filter(started_at__lt=end)
     return sessions.order_by("started_at", "id").values_list(*EXPORT_FIELDS, named=True)
+
+
+def tag_names(*, user: User) -> dict[int, str]:
+    return dict(Tag.objects.filter(user=user).values_list("pk", "name"))
 
 
 def period_range(

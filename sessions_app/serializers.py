@@ -15,13 +15,38 @@ from pomodoro.validation import (
     ensure_date_in_range,
     ensure_instant_in_range,
 )
-from sessions_app.models import MAX_PLANNED_SECONDS, Project, Session, Task
+from sessions_app.models import MAX_PLANNED_SECONDS, MAX_TAGS, Project, Session, Tag, Task
+
+# Ids are bigints: a larger number names nothing, and must not reach SQL as one.
+MAX_ID = 2**63 - 1
+
+
+def object_id(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "description", "color"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    """A tag in and out. Uniqueness of the name (ignoring case) is the service's rule,
+    checked with the database constraint behind it (sessions_app.tags). A name holds
+    no comma: exports and imports list a session's tags in one comma-separated cell."""
+
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "color"]
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        if "," in value:
+            raise serializers.ValidationError("A tag name cannot hold a comma.")
+        return value
 
 
 class ProjectIdField(serializers.IntegerField):
@@ -67,6 +92,10 @@ class SessionSerializer(serializers.Serializer):
     target_end_at = serializers.DateTimeField(allow_null=True, read_only=True)
     version = serializers.IntegerField(read_only=True)
     source = serializers.ChoiceField(choices=Session.Source.choices, read_only=True)
+    project = serializers.IntegerField(source="project_id", allow_null=True, read_only=True)
+    tags = serializers.ListField(
+        child=serializers.IntegerField(), read_only=True, help_text="Tag ids, ascending."
+    )
     server_time = serializers.DateTimeField(read_only=True)
 
     def _now(self):
@@ -105,12 +134,36 @@ def session_representation(session: Session, *, now, as_written: bool = False) -
         "target_end_at": _moment(session.target_end_at),
         "version": session.version,
         "source": session.source,
+        "project": session.project_id,
+        "tags": list(session.tag_ids),
         "server_time": isoformat_utc(now),
     }
 
 
 def _moment(at):
     return None if at is None else isoformat_utc(at)
+
+
+def project_input(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="A project of yours. With a task, it must be the task's project "
+        "(the default when left out).",
+        **kwargs,
+    )
+
+
+def tags_input(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=object_id(),
+        required=False,
+        max_length=MAX_TAGS,
+        help_text=f"Ids of tags of yours (at most {MAX_TAGS}); the list replaces the "
+        "session's tags.",
+        **kwargs,
+    )
 
 
 class PlannedSecondsField(serializers.IntegerField):
@@ -123,6 +176,8 @@ class PlannedSecondsField(serializers.IntegerField):
 class SessionCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
     task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    project = project_input()
+    tags = tags_input()
     name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     description = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default=""
@@ -147,6 +202,8 @@ class SessionUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     task = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    project = project_input()
+    tags = tags_input()
     planned_seconds = PlannedSecondsField(required=False)
 
 
@@ -155,6 +212,8 @@ class SessionLogInput(serializers.Serializer):
     ended_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=Session.Kind.choices, default=Session.Kind.FOCUS)
     task = serializers.IntegerField(allow_null=True, required=False, default=None, min_value=1)
+    project = project_input()
+    tags = tags_input()
     name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     description = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default=""
@@ -166,12 +225,61 @@ class SessionLogInput(serializers.Serializer):
         return attrs
 
 
+class SessionBulkChanges(serializers.Serializer):
+    task = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="A task of yours (the sessions take its project), or null.",
+    )
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    add_tags = serializers.ListField(child=object_id(), required=False, max_length=MAX_TAGS)
+    remove_tags = serializers.ListField(child=object_id(), required=False, max_length=MAX_TAGS)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Name at least one change.")
+        return attrs
+
+
+class SessionBulkInput(serializers.Serializer):
+    """All or nothing: one id that is not yours answers 404 and changes nothing."""
+
+    ACTIONS = ("delete", "update")
+
+    ids = serializers.ListField(child=object_id(), min_length=1, max_length=500)
+    action = serializers.ChoiceField(choices=ACTIONS)
+    changes = SessionBulkChanges(required=False, help_text="With `update` only.")
+
+    def validate(self, attrs):
+        if attrs["action"] == "update" and "changes" not in attrs:
+            raise serializers.ValidationError({"changes": ["update needs changes."]})
+        if attrs["action"] == "delete" and "changes" in attrs:
+            raise serializers.ValidationError({"changes": ["delete takes no changes."]})
+        return attrs
+
+
+class SessionBulkResult(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="Sessions changed: every one deleted; for update, those not already as asked."
+    )
+
+
 class SessionFilterInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, required=False)
     date = BoundedDateField(required=False, help_text="A day of the period; default today.")
     task = serializers.IntegerField(required=False, min_value=1)
+    project = object_id(required=False)
+    tag = object_id(required=False, help_text="Sessions with this tag.")
     kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
     state = serializers.ChoiceField(choices=Session.State.choices, required=False)
+    source = serializers.ChoiceField(choices=Session.Source.choices, required=False)
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Text in the name, description or task title, ignoring case.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -264,7 +372,11 @@ class SessionExportRowSerializer(serializers.Serializer):
     description = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
     task_title = serializers.CharField(allow_null=True)
-    project_name = serializers.CharField(allow_null=True)
+    project_id = serializers.IntegerField(allow_null=True)
+    project_name = serializers.CharField(
+        allow_null=True, help_text="The session's project, unless it was deleted."
+    )
+    tags = serializers.CharField(help_text="The names of its tags, sorted, joined by ', '.")
     started_at_utc = serializers.DateTimeField()
     ended_at_utc = serializers.DateTimeField(allow_null=True)
     started_at_local = serializers.DateTimeField(help_text="In your timezone, with its offset.")
@@ -278,3 +390,38 @@ class SessionExportRowSerializer(serializers.Serializer):
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Session.Kind.choices)
     planned_seconds = serializers.IntegerField()
+
+
+# Why `sessions/import/` skips a row (sessions_app/imports.py says when each applies).
+IMPORT_SKIP_REASONS = (
+    "invalid_row",
+    "invalid_time",
+    "invalid_kind",
+    "not_ended",
+    "in_future",
+    "ends_before_start",
+    "too_long",
+    "text_too_long",
+    "overlaps_session",
+    "overlaps_row",
+)
+
+
+class SessionImportInput(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="true: check every row and answer the same, writing nothing."
+    )
+
+
+class SkippedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The data row, counted from 1 (after the header).")
+    reason = serializers.ChoiceField(
+        choices=IMPORT_SKIP_REASONS, help_text="Why it was skipped (docs/api.md, Import)."
+    )
+
+
+class SessionImportResultSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(
+        help_text="Sessions written (or, in a dry run, that would be)."
+    )
+    skipped = SkippedRowSerializer(many=True)

@@ -33,9 +33,9 @@ from sessions_app.locks import (
 from sessions_app.models import (
     Session,
     SessionSegment,
-    Task,
 )
-from sessions_app.selectors import cycle_next, session_active, task_get
+from sessions_app.references import NOT_NAMED, session_references
+from sessions_app.selectors import cycle_next, session_active
 from sessions_app.serializers import session_representation
 
 logger = logging.getLogger("pomodoro.worker")
@@ -60,12 +60,6 @@ MAX_MANUAL_LENGTH = datetime.timedelta(hours=24)
 
 
 # --- Sessions: the pieces every transition is made of -------------------------------
-
-
-def _user_task(user: User, task_id: int | None) -> Task | None:
-    if task_id is None:
-        return None
-    return task_get(user=user, task_id=task_id)
 
 
 def session_data(
@@ -204,6 +198,7 @@ def _auto_start_next(user: User, completed: Session, now: datetime.datetime) -> 
         state=State.RUNNING,
         planned_seconds=step.planned_seconds,
         task_id=completed.task_id if step.kind == Kind.FOCUS else None,
+        project_id=completed.project_id if step.kind == Kind.FOCUS else None,
         started_at=started_at,
         # Set before the insert: a running row without them breaks session_state_fields.
         running_since=started_at,
@@ -265,12 +260,15 @@ def session_create(
     user: User,
     kind: str = Kind.FOCUS,
     task: int | None = None,
+    project: int | None = NOT_NAMED,
+    tags: list[int] = NOT_NAMED,
     name: str = "",
     description: str = "",
     planned_seconds: int | None = None,
     start: bool = True,
 ) -> Session:
     locked_user(user.pk)  # serializes this user's claims on new time (see locks.py)
+    labels = session_references(user, {"task": task, "project": project, "tags": tags}).values
     now = timezone.now()
     active = locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
     if active is not None:
@@ -287,7 +285,7 @@ def session_create(
         user=user,
         kind=kind,
         state=State.RUNNING if start else State.PAUSED,
-        task=_user_task(user, task),
+        **labels,
         name=name,
         description=description,
         planned_seconds=planned_seconds,
@@ -363,6 +361,7 @@ def session_reset(*, user: User, session_id: int) -> tuple[Session, Session]:
             kind=session.kind,
             state=State.PAUSED,
             task_id=session.task_id,
+            project_id=session.project_id,
             planned_seconds=session.planned_seconds,
             started_at=now,
         )
@@ -371,7 +370,9 @@ def session_reset(*, user: User, session_id: int) -> tuple[Session, Session]:
     return session, fresh
 
 
-EDITABLE_SESSION_FIELDS = {"name", "description", "task", "planned_seconds"}
+EDITABLE_SESSION_FIELDS = {"name", "description", "task", "project", "tags", "planned_seconds"}
+# The fields written for the attributes that references set.
+_FIELD_OF_ATTRIBUTE = {"task_id": "task", "project_id": "project"}
 
 
 @transaction.atomic
@@ -382,6 +383,7 @@ def session_update(
     unknown = set(changes) - EDITABLE_SESSION_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    references = session_references(user, changes)  # before the session's lock (locks.py)
     session = _lock_session(user, session_id)
     now = timezone.now()
     # Settled first: a completion by time since the client read the session is a change
@@ -389,8 +391,8 @@ def session_update(
     _settle(user, session, now)
     if expected_version is not None and session.version != expected_version:
         raise VersionMismatch(extra={"session": session_data(session, now=now)})
-    if "task" in changes:
-        changes["task"] = _user_task(user, changes["task"])
+    references.check_against(session)
+    changes.update(references.values)
     if "planned_seconds" in changes and changes["planned_seconds"] != session.planned_seconds:
         _check_planned_change(session, changes["planned_seconds"], now)
     changed = [name for name, value in changes.items() if getattr(session, name) != value]
@@ -398,7 +400,7 @@ def session_update(
         return session
     for name in changed:
         setattr(session, name, changes[name])
-    fields = list(changed)
+    fields = [_FIELD_OF_ATTRIBUTE.get(name, name) for name in changed]
     if "planned_seconds" in changed and session.state == State.RUNNING:
         session.target_end_at = _target_end_at(session)
         fields.append("target_end_at")
@@ -449,6 +451,8 @@ def session_log(
     ended_at: datetime.datetime,
     kind: str = Kind.FOCUS,
     task: int | None = None,
+    project: int | None = NOT_NAMED,
+    tags: list[int] = NOT_NAMED,
     name: str = "",
     description: str = "",
 ) -> Session:
@@ -466,8 +470,8 @@ def session_log(
         errors["ended_at"] = ["A manual entry can last 24 hours at most."]
     if errors:
         raise ValidationError(errors)
-    task_obj = _user_task(user, task)
     locked_user(user.pk)
+    labels = session_references(user, {"task": task, "project": project, "tags": tags}).values
     # And the active session (lock order: user, then session). Resuming a paused session
     # opens a segment without the user's lock; waiting for its row makes that segment
     # visible to the overlap check below, so the entry cannot slip in beside it.
@@ -492,7 +496,7 @@ def session_log(
         kind=kind,
         state=State.COMPLETED,
         source=Session.Source.MANUAL,
-        task=task_obj,
+        **labels,
         name=name,
         description=description,
         planned_seconds=None if kind == Kind.STOPWATCH else int(length.total_seconds()),

@@ -6,6 +6,7 @@ from sessions_app import api
 router = SimpleRouter()
 router.register("projects", api.ProjectViewSet, basename="project")
 router.register("tasks", api.TaskViewSet, basename="task")
+router.register("tags", api.TagViewSet, basename="tag")
 router.register("sessions", api.SessionViewSet, basename="session")
 
 urlpatterns = [

@@ -8,10 +8,17 @@ class TeamsConfig(AppConfig):
         # Imported here, not at the top: models can be imported only once apps are loaded.
         from events import registry
         from teams.selectors import team_groups_of
-        from teams.services import STATUS_EVENT_TYPES, member_status_publish
+        from teams.services import (
+            STATUS_EVENT_TYPES,
+            member_status_publish,
+            member_status_publish_last,
+        )
 
         registry.reaction_register(
-            "teams.member_status", event_types=STATUS_EVENT_TYPES, handler=member_status_publish
+            "teams.member_status",
+            event_types=STATUS_EVENT_TYPES,
+            handler=member_status_publish,
+            batch_handler=member_status_publish_last,
         )
         registry.socket_groups_register("teams", team_groups_of)
         from accounts.deletion import user_deletion_step_register

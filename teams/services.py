@@ -288,6 +288,11 @@ def member_status_publish(recorded: Recorded) -> None:
         publish_on_commit(team_group(team_id), {"type": "group.message", "payload": payload})
 
 
+def member_status_publish_last(records: list[Recorded]) -> None:
+    """After events recorded together: the member's state after the last of them."""
+    member_status_publish(records[-1])
+
+
 def teams_hand_over(user: User) -> None:
     """Before `user`'s account is deleted (an accounts.deletion step): each team it is
     the only owner of passes to its longest-standing remaining member, made owner (who

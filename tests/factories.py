@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import TimerSettings, User
-from sessions_app.models import Project, Session, SessionSegment, Task
+from sessions_app.models import Project, Session, SessionSegment, Tag, Task
 
 PASSWORD = "a sturdy passphrase 42"
 
@@ -36,6 +36,14 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Project {n}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"tag{n}")
 
 
 class TaskFactory(factory.django.DjangoModelFactory):

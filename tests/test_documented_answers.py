@@ -10,6 +10,8 @@ here provokes fails too, unless UNPROVOKED says why it cannot be.
 """
 
 import copy
+import datetime
+import hashlib
 import json
 import string
 from collections.abc import Callable
@@ -18,7 +20,6 @@ from functools import cached_property
 
 import jsonschema_rs
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connection
 from psycopg import errors as pg_errors
 from rest_framework.test import APIClient
@@ -28,6 +29,7 @@ from accounts.tokens import token_pair_for
 from fuzz.closed_schema import closed
 from integrations import services as webhook_services
 from pomodoro import idempotency
+from pomodoro.body_limit import body_limit
 from pomodoro.settings.base import RATE_LIMIT_DEFAULTS
 from teams import services as team_services
 from tests.conftest import client_for
@@ -35,6 +37,7 @@ from tests.factories import (
     PASSWORD,
     FinishedSessionFactory,
     ProjectFactory,
+    TagFactory,
     TaskFactory,
     UserFactory,
 )
@@ -131,6 +134,10 @@ class World:
         return TaskFactory(user=self.user, project_id=self.project).pk
 
     @cached_property
+    def tag(self) -> int:
+        return TagFactory(user=self.user, name="deep work").pk
+
+    @cached_property
     def finished(self) -> int:
         """A completed session."""
         return FinishedSessionFactory(user=self.user).pk
@@ -168,7 +175,7 @@ class World:
     def url(self, path: str, **ids) -> str:
         """`path` with its parameters naming the user's objects, unless given in `ids`."""
         kind = path.split("/")[3]  # /api/v1/<kind>/...
-        own = {"projects": "project", "tasks": "task", "sessions": "finished"}
+        own = {"projects": "project", "tasks": "task", "tags": "tag", "sessions": "finished"}
         named = {
             "id": own.get(kind),
             "team_id": "team",
@@ -228,11 +235,13 @@ def case(method: str, path: str, status: int, label: str = "") -> Callable[[Send
 def call(client: APIClient, method: str, url: str, body=None, **headers):
     if method in ("get", "delete"):
         return getattr(client, method)(url, **headers)
+    if isinstance(body, bytes):  # a CSV upload (sessions/import/)
+        return client.generic(method.upper(), url, body, content_type="text/csv", **headers)
     return getattr(client, method)(url, body if body is not None else {}, format="json", **headers)
 
 
 # Bodies that a write accepts, for the cases that need one to pass validation.
-def valid_body(world: World, method: str, path: str) -> dict:
+def valid_body(world: World, method: str, path: str) -> dict | bytes:
     return {
         (API + "/auth/register/"): {"email": "new@example.com", "password": PASSWORD},
         (API + "/auth/login/"): {"email": world.user.email, "password": PASSWORD},
@@ -241,10 +250,21 @@ def valid_body(world: World, method: str, path: str) -> dict:
         (API + "/auth/logout/"): {"refresh": token_pair_for(world.user)["refresh"]},
         (API + "/projects/"): {"name": "Thesis"},
         (API + "/tasks/"): {"title": "Write"},
+        (API + "/tags/"): {"name": "reading"},
+        (API + "/sessions/bulk/"): {
+            "ids": [world.finished],
+            "action": "update",
+            "changes": {"name": "Renamed"},
+        },
         (API + "/sessions/log/"): {
             "started_at": "2026-01-05T09:00:00Z",
             "ended_at": "2026-01-05T09:25:00Z",
         },
+        (API + "/sessions/import/"): (
+            b"User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
+            b"End date,End time,Duration,Tags\n"
+            b",,,Thesis,,Draft,No,2026-01-05,09:00:00,2026-01-05,09:25:00,00:25:00,deep\n"
+        ),
         (API + "/teams/"): {"name": "Squad"},
         (API + "/teams/join/"): {"code": world.invite},
         (API + "/teams/{team_id}/members/{user_id}/"): {"role": "admin"},
@@ -311,6 +331,37 @@ for _method, _path, _status in [
 @case("get", "/analytics/heatmap/", 200)
 def _(w):
     return w.client.get(API + "/analytics/heatmap/", {"from": "2026-01-01", "to": "2026-01-07"})
+
+
+@case("post", "/sessions/import/", 200)
+def _(w):
+    return call(
+        w.client,
+        "post",
+        API + "/sessions/import/",
+        valid_body(w, "post", API + "/sessions/import/"),
+    )
+
+
+@case("get", "/analytics/report/", 200)
+def _(w):
+    w.session()
+    today = datetime.date.today()
+    return w.client.get(
+        API + "/analytics/report/",
+        {
+            "from": (today - datetime.timedelta(days=1)).isoformat(),
+            "to": today.isoformat(),
+            "group_by": "task,day",
+        },
+    )
+
+
+@case("get", "/analytics/report/", 400, "to more than 366 days after from")
+def _(w):
+    return w.client.get(
+        API + "/analytics/report/", {"from": "2025-01-01", "to": "2026-01-03", "group_by": "day"}
+    )
 
 
 @case("get", "/analytics/streak/", 200)
@@ -425,6 +476,45 @@ def _(w):
     return w.client.delete(w.url(API + "/projects/{id}/"))
 
 
+@case("get", "/tags/", 200)
+def _(w):
+    w.tag  # noqa: B018 (made on first use)
+    return w.client.get(API + "/tags/", {"page_size": 1})
+
+
+@case("post", "/tags/", 201)
+def _(w):
+    return w.client.post(API + "/tags/", {"name": "reading", "color": "#aabbcc"})
+
+
+@case("post", "/tags/", 400, "name taken, ignoring case")
+def _(w):
+    w.tag  # noqa: B018 (made on first use)
+    return w.client.post(API + "/tags/", {"name": "DEEP WORK"})
+
+
+@case("get", "/tags/{id}/", 200)
+def _(w):
+    return w.client.get(w.url(API + "/tags/{id}/"))
+
+
+@case("patch", "/tags/{id}/", 200)
+def _(w):
+    return w.client.patch(w.url(API + "/tags/{id}/"), {"color": "#123456"})
+
+
+@case("patch", "/tags/{id}/", 400, "name taken, ignoring case")
+def _(w):
+    TagFactory(user=w.user, name="reading")
+    return w.client.patch(w.url(API + "/tags/{id}/"), {"name": "Reading"})
+
+
+@case("delete", "/tags/{id}/", 204)
+def _(w):
+    FinishedSessionFactory(user=w.user, tag_ids=[w.tag])
+    return w.client.delete(w.url(API + "/tags/{id}/"))
+
+
 @case("post", "/realtime/ticket/", 201)
 def _(w):
     return w.client.post(API + "/realtime/ticket/")
@@ -441,7 +531,7 @@ def _(w):
     return w.client.post(API + "/sessions/", {"task": w.task, "name": "Draft"})
 
 
-@case("post", "/sessions/", 404, "no such task")
+@case("post", "/sessions/", 400, "no such task")
 def _(w):
     return w.client.post(API + "/sessions/", {"task": MISSING_ID})
 
@@ -479,6 +569,19 @@ def _(w):
 @case("patch", "/sessions/{id}/", 200)
 def _(w):
     return w.client.patch(w.url(API + "/sessions/{id}/"), {"name": "Renamed"})
+
+
+@case("patch", "/sessions/{id}/", 200, "with a project and tags")
+def _(w):
+    body = {"task": w.task, "project": w.project, "tags": [w.tag]}
+    response = w.client.patch(w.url(API + "/sessions/{id}/"), body)
+    assert (response.json()["project"], response.json()["tags"]) == (w.project, [w.tag])
+    return response
+
+
+@case("patch", "/sessions/{id}/", 400, "a tag that is not yours")
+def _(w):
+    return w.client.patch(w.url(API + "/sessions/{id}/"), {"tags": [MISSING_ID]})
 
 
 @case("patch", "/sessions/{id}/", 412, "version_mismatch")
@@ -545,7 +648,7 @@ def _(w):
     return w.client.post(API + "/sessions/log/", valid_body(w, "post", API + "/sessions/log/"))
 
 
-@case("post", "/sessions/log/", 404, "no such task")
+@case("post", "/sessions/log/", 400, "no such task")
 def _(w):
     body = {**valid_body(w, "post", API + "/sessions/log/"), "task": MISSING_ID}
     return w.client.post(API + "/sessions/log/", body)
@@ -558,6 +661,32 @@ def _(w):
     response = w.client.post(API + "/sessions/log/", body)
     assert "overlapping_session" in response.json()
     return response
+
+
+@case("post", "/sessions/bulk/", 200)
+def _(w):
+    body = {"ids": [w.finished], "action": "update", "changes": {"add_tags": [w.tag]}}
+    response = w.client.post(API + "/sessions/bulk/", body)
+    assert response.json() == {"count": 1}
+    return response
+
+
+@case("post", "/sessions/bulk/", 200, "delete")
+def _(w):
+    return w.client.post(API + "/sessions/bulk/", {"ids": [w.finished], "action": "delete"})
+
+
+@case("post", "/sessions/bulk/", 400, "a task that is not yours")
+def _(w):
+    body = {"ids": [w.finished], "action": "update", "changes": {"task": MISSING_ID}}
+    return w.client.post(API + "/sessions/bulk/", body)
+
+
+@case("post", "/sessions/bulk/", 404, "a session that is not yours")
+def _(w):
+    return w.client.post(
+        API + "/sessions/bulk/", {"ids": [w.finished, MISSING_ID], "action": "delete"}
+    )
 
 
 @case("get", "/sessions/next/", 200)
@@ -575,7 +704,7 @@ def _(w):
     return w.client.post(API + "/tasks/", {"title": "Write", "project": w.project})
 
 
-@case("post", "/tasks/", 404, "no such project")
+@case("post", "/tasks/", 400, "no such project")
 def _(w):
     return w.client.post(API + "/tasks/", {"title": "Write", "project": MISSING_ID})
 
@@ -777,27 +906,40 @@ def generic_cases(method: str, path: str, operation: dict) -> list[Case]:
             method.upper(), w.url(template), data, content_type=content_type, **raw
         )
 
+    takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
     if "requestBody" in operation or idempotent(operation):
-        add(400, "not JSON", sent_raw("{", "application/json"))
+        if takes_json or "requestBody" not in operation:
+            add(400, "not JSON", sent_raw("{", "application/json"))
+        else:
+            add(400, "an unknown CSV header", sent_raw("Date,Hours\n", "text/csv"))
         add(415, "not JSON", sent_raw("name=x", "application/x-www-form-urlencoded"))
     query = [name for name in parameter_names(operation, "query") if name != "cursor"]
     if query:
-        add(400, f"empty {query[0]}", lambda w: w.client.get(w.url(template), {query[0]: ""}))
+
+        def empty_parameter(w):
+            url = f"{w.url(template)}?{query[0]}="
+            return call(w.client, method, url, valid_body(w, method, template) or None)
+
+        add(400, f"empty {query[0]}", empty_parameter)
     if method in ("post", "put", "patch"):
-        too_large = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
-        add(413, "too large", sent_raw(too_large, "application/json"))
+        too_large = b"x" * (body_limit(template) + 1)
+        add(413, "too large", sent_raw(too_large, "application/json" if takes_json else "text/csv"))
 
     if idempotent(operation):
 
         def reused(w):
             url, body = w.url(template), valid_body(w, method, template)
             call(w.client, method, url, body, **key())
-            return call(w.client, method, url, {**body, "name": "another"}, **key())
+            other = body + b"\n" if isinstance(body, bytes) else {**body, "name": "another"}
+            return call(w.client, method, url, other, **key())
 
         def in_progress(w):
             url, body = w.url(template), valid_body(w, method, template)
+            covered = body
+            if isinstance(body, bytes):  # an upload: its digest and query (sessions/import/)
+                covered = {"file_sha256": hashlib.sha256(body).hexdigest(), "query": {}}
             fingerprint = idempotency.request_fingerprint(
-                method=method.upper(), path=url, body=body
+                method=method.upper(), path=url, body=covered
             )
             idempotency.idempotency_claim(
                 user=w.user, key="documented-answers", fingerprint=fingerprint

@@ -15,7 +15,7 @@ from accounts.models import TimerSettings
 from analytics.models import Badge
 from events.models import Event
 from integrations import services as webhook_services
-from sessions_app import projects, services
+from sessions_app import projects, services, tags
 from sessions_app.models import Session
 from teams import services as team_services
 from tests.conftest import client_for
@@ -42,7 +42,7 @@ def database_snapshot() -> dict[str, str]:
 
 @pytest.fixture
 def world():
-    """A user with a project, a task, a team, a finished session, and a running focus
+    """A user with a project, a task, a tag, a team, a finished session, and a running focus
     session past its target that no worker has completed yet."""
     user = UserFactory()
     teammate = UserFactory()
@@ -50,7 +50,8 @@ def world():
     TimerSettings.objects.filter(user=user).update(auto_start_breaks=True)
     project = projects.project_create(user=user, name="Thesis")
     task = projects.task_create(user=user, title="Chapter 2", project=project.pk)
-    FinishedSessionFactory(user=user, task=task)
+    tag = tags.tag_create(user=user, name="deep")
+    FinishedSessionFactory(user=user, task=task, project=project, tag_ids=[tag.pk])
     membership = team_services.team_create(user=user, name="Writers")
     team_id = membership.team_id
     invite = team_services.invite_create(user=user, team_id=team_id)
@@ -63,6 +64,7 @@ def world():
     ids = {
         "projects": project.pk,
         "tasks": task.pk,
+        "tags": tag.pk,
         "sessions": due.pk,
         "teams": team_id,
         "calendar": calendar_secret,
@@ -88,6 +90,8 @@ def query_for(operation: dict) -> dict:
         elif schema.get("format") == "date":
             offset = datetime.timedelta(days=7 if parameter["name"] == "to" else 0)
             query[parameter["name"]] = (today - datetime.timedelta(days=7) + offset).isoformat()
+        elif parameter["name"] == "group_by":  # analytics/report/: one or two keys
+            query[parameter["name"]] = "project,tag"
         else:
             raise AssertionError(f"no value for {parameter['name']} of {operation}")
     return query

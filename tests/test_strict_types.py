@@ -8,7 +8,13 @@ from rest_framework import serializers
 from integrations.models import Webhook
 from pomodoro.validation import validated
 from tests.conftest import assert_problem, client_for
-from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import (
+    FinishedSessionFactory,
+    ProjectFactory,
+    TagFactory,
+    TaskFactory,
+    UserFactory,
+)
 from tests.schema_inventory import api_schema, request_body_properties
 from tests.teams.helpers import team_with
 from tests.test_input_limits import VALID_BODIES, client_as, snapshot
@@ -36,6 +42,7 @@ GUEST_PATHS = {"/api/v1/auth/claim/"}
 STRICT_VALID_BODIES = {
     **VALID_BODIES,
     "/api/v1/teams/{team_id}/members/{user_id}/": {"role": "admin"},
+    "/api/v1/tags/": {"name": "deep"},
 }
 
 
@@ -66,6 +73,7 @@ def path_ids(user) -> dict:
         "project": project.pk,
         "task": TaskFactory(user=user, project=project).pk,
         "session": FinishedSessionFactory(user=user).pk,
+        "tag": TagFactory(user=user).pk,
         "team_id": team_with(user, member).pk,
         "user_id": member.pk,
         "webhook_id": Webhook.objects.create(
@@ -76,7 +84,7 @@ def path_ids(user) -> dict:
 
 def url(path: str, ids: dict) -> str:
     kind = path.split("/")[3]  # /api/v1/<kind>/{id}/
-    named = {"projects": "project", "tasks": "task", "sessions": "session"}
+    named = {"projects": "project", "tasks": "task", "sessions": "session", "tags": "tag"}
     return path.format(id=ids.get(named.get(kind)), **ids)
 
 

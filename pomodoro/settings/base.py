@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # ArrayField, GIN and trigram indexes (sessions' tags and text search); its ready()
+    # lets an index expression carry an operator class (OpClass).
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
@@ -448,6 +451,10 @@ CORS_EXPOSE_HEADERS = [
 # from its Content-Length before it is read (pomodoro/body_limit.py). The largest valid
 # body, a session with a 2,000-character description, is under 13 KB even fully escaped.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 64 * 1024)
+# The largest CSV file `sessions/import/` takes (as a multipart field or as the body), and
+# the larger body limit of that one path: the file plus room for a multipart envelope.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+REQUEST_BODY_LIMITS = {"/api/v1/sessions/import/": IMPORT_MAX_BYTES + 64 * 1024}
 
 # --- Internationalisation, static files -------------------------------------
 LANGUAGE_CODE = "en-us"

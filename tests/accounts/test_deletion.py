@@ -63,8 +63,12 @@ def a_full_account() -> User:
     client = client_for(user)
     project = client.post("/api/v1/projects/", {"name": "P"}, format="json").json()
     task = client.post("/api/v1/tasks/", {"title": "T", "project": project["id"]}).json()
+    tag = client.post("/api/v1/tags/", {"name": "deep"}, format="json").json()
     client.post(
-        "/api/v1/sessions/", {"task": task["id"]}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+        "/api/v1/sessions/",
+        {"task": task["id"], "tags": [tag["id"]]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
     )
     FinishedSessionFactory(user=user)
     Badge.objects.create(user=user, code=Badge.Code.FIRST_POMODORO, earned_at=timezone.now())
@@ -92,6 +96,7 @@ def test_the_walk_covers_the_tables_that_reference_users():
         "accounts.CalendarFeed.user",
         "sessions_app.Session.user",
         "sessions_app.SessionSegment.user",
+        "sessions_app.Tag.user",
         "events.Event.user",
         "events.EventStream.user",
         "pomodoro.IdempotencyRecord.user",

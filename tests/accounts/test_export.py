@@ -15,6 +15,7 @@ from tests.factories import (
     FinishedSessionFactory,
     ProjectFactory,
     SegmentFactory,
+    TagFactory,
     TaskFactory,
     UserFactory,
 )
@@ -41,8 +42,16 @@ def test_the_export_has_everything_the_user_owns(client, user, other_user):
     started = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=3)
     project = ProjectFactory(user=user, name="Client, Ltd", color="#112233")
     task = TaskFactory(user=user, project=project, title="Report", daily_goal_minutes=50)
+    tag = TagFactory(user=user, name="deep", color="#445566")
+    TagFactory(user=other_user)
     session = FinishedSessionFactory(
-        user=user, task=task, name="Draft", started_at=started, segment=None
+        user=user,
+        task=task,
+        project=project,
+        tag_ids=[tag.pk],
+        name="Draft",
+        started_at=started,
+        segment=None,
     )
     first = SegmentFactory(
         session=session,
@@ -101,7 +110,9 @@ def test_the_export_has_everything_the_user_owns(client, user, other_user):
             "deleted_at": None,
         }
     ]
-    assert document["tags"] == []
+    assert document["tags"] == [
+        {"id": tag.pk, "name": "deep", "color": "#445566", "created_at": utc(tag.created_at)}
+    ]
     assert document["sessions"] == [
         {
             "id": session.pk,
@@ -111,6 +122,8 @@ def test_the_export_has_everything_the_user_owns(client, user, other_user):
             "name": "Draft",
             "description": "",
             "task": task.pk,
+            "project": project.pk,
+            "tags": [tag.pk],
             "planned_seconds": 1500,
             "started_at": utc(started),
             "ended_at": utc(session.ended_at),

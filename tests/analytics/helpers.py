@@ -28,6 +28,8 @@ def add_session(
     kind: str = Session.Kind.FOCUS,
     state: str = Session.State.COMPLETED,
     task=None,
+    project=None,
+    tags=(),
     deleted: bool = False,
 ) -> Session:
     """An ended session whose running time is exactly `segments` (pauses between them)."""
@@ -37,6 +39,8 @@ def add_session(
         kind=kind,
         state=state,
         task=task,
+        project=project if project is not None or task is None else task.project,
+        tag_ids=sorted(tag.pk for tag in tags),
         planned_seconds=None
         if kind == Session.Kind.STOPWATCH
         else min(max(1, int(running.total_seconds())), 86400),

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from analytics.reports import BY_KEY_MAX_DAYS
 from tests.analytics.helpers import API, add_session
-from tests.factories import UserFactory
+from tests.factories import ProjectFactory, TagFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,19 @@ calendar = st.tuples(
     ),
     st.integers(min_value=0, max_value=6),
 )
+
+
+def laid_out(at: datetime.datetime, shapes) -> list[tuple[str, list]]:
+    """(kind, [(start, end), ...]) of each session shape, one after another from `at`."""
+    sessions = []
+    for gap, kind, runs in shapes:
+        at += datetime.timedelta(minutes=gap)
+        segments = []
+        for run, pause in runs:
+            segments.append((at, at + datetime.timedelta(minutes=run)))
+            at += datetime.timedelta(minutes=run + pause)
+        sessions.append((kind, segments))
+    return sessions
 
 
 def day_of(minute, starts: list[datetime.datetime], first: datetime.date) -> datetime.date:
@@ -129,15 +143,7 @@ def month_days(first: datetime.date) -> list[datetime.date]:
 )
 def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, shapes):
     zone_name, day_starts_at, week_starts_on = calendar
-    at = anchor - datetime.timedelta(minutes=lead)
-    sessions = []
-    for gap, kind, runs in shapes:
-        at += datetime.timedelta(minutes=gap)
-        segments = []
-        for run, pause in runs:
-            segments.append((at, at + datetime.timedelta(minutes=run)))
-            at += datetime.timedelta(minutes=run + pause)
-        sessions.append((kind, segments))
+    sessions = laid_out(anchor - datetime.timedelta(minutes=lead), shapes)
     focus, breaks, heat_by_day = oracle(sessions, zone_name, day_starts_at)
 
     with transaction.atomic():
@@ -187,4 +193,158 @@ def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, s
                 cells[weekday][hour] += time
         body = get("analytics/heatmap/", **{"from": first.isoformat(), "to": last.isoformat()})
         assert body == {"cells": cells}
+        transaction.set_rollback(True)
+
+
+# --- Reports -------------------------------------------------------------------------
+
+REPORT_KEYS = ("project", "task", "tag", "day", "week", "month")
+report_session = st.tuples(
+    session_shape,
+    st.sampled_from([None, 0, 1]),  # project
+    st.sampled_from([None, 0, 1]),  # task
+    st.sets(st.sampled_from([0, 1, 2]), max_size=3),  # tags
+)
+
+
+def report_oracle(sessions, group_by, first, last, zone_name, day_starts_at, week_starts_on):
+    """{outer key: [seconds, {session}, {inner key: [seconds, {session}]}]} and the total,
+    walking each session's focus minutes."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    origin = first - datetime.timedelta(days=3)
+    starts = [
+        datetime.datetime.combine(
+            origin + datetime.timedelta(days=n), day_starts_at, zone
+        ).astimezone(UTC)
+        for n in range(500)
+    ]
+
+    def keys(key, day, attributes):
+        if key == "day":
+            return [day.isoformat()]
+        if key == "week":
+            return [week_first(day, week_starts_on).isoformat()]
+        if key == "month":
+            return [day.replace(day=1).isoformat()]
+        if key == "tag":
+            return sorted(attributes["tag"]) or [None]
+        return [attributes[key]]
+
+    groups, total = {}, 0
+    for number, (kind, segments, attributes) in enumerate(sessions):
+        if kind not in FOCUS_KINDS:
+            continue
+        for start, end in segments:
+            minute = start
+            while minute < end:
+                day = day_of(minute, starts, origin)
+                minute += MINUTE
+                if not first <= day <= last:
+                    continue
+                total += 60
+                for outer in keys(group_by[0], day, attributes):
+                    group = groups.setdefault(outer, [0, set(), {}])
+                    group[0] += 60
+                    group[1].add(number)
+                    for inner in keys(group_by[1], day, attributes) if len(group_by) > 1 else []:
+                        nested = group[2].setdefault(inner, [0, set()])
+                        nested[0] += 60
+                        nested[1].add(number)
+    return groups, total
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    calendar=calendar,
+    anchor=st.sampled_from(ANCHORS),
+    lead=st.integers(min_value=0, max_value=36 * 60),
+    shapes=st.lists(report_session, min_size=1, max_size=6),
+    group_by=st.lists(st.sampled_from(REPORT_KEYS), min_size=1, max_size=2, unique=True),
+    cut=st.integers(min_value=0, max_value=1),
+    # a range longer than BY_KEY_MAX_DAYS reads the sessions the other way
+    wide=st.booleans(),
+)
+def test_reports_equal_a_brute_force_recomputation(
+    db, calendar, anchor, lead, shapes, group_by, cut, wide
+):
+    zone_name, day_starts_at, week_starts_on = calendar
+    laid = laid_out(anchor - datetime.timedelta(minutes=lead), [shape for shape, *_ in shapes])
+    sessions = [
+        (kind, segments, {"project": project, "task": task, "tag": tags})
+        for (kind, segments), (_shape, project, task, tags) in zip(laid, shapes, strict=True)
+    ]
+
+    with transaction.atomic():
+        user = UserFactory(
+            timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on
+        )
+        projects = [ProjectFactory(user=user, name=f"P{n}") for n in range(2)]
+        tasks = [TaskFactory(user=user, title=f"T{n}", project=None) for n in range(2)]
+        tag_rows = [TagFactory(user=user, name=f"g{n}") for n in range(3)]
+        ids = {"project": projects, "task": tasks, "tag": tag_rows}
+        stored = []
+        for kind, segments, attributes in sessions:
+            add_session(
+                user,
+                *segments,
+                kind=kind,
+                project=None if attributes["project"] is None else projects[attributes["project"]],
+                task=None if attributes["task"] is None else tasks[attributes["task"]],
+                tags=[tag_rows[n] for n in attributes["tag"]],
+            )
+            stored.append(
+                (
+                    kind,
+                    segments,
+                    {
+                        key: None if attributes[key] is None else ids[key][attributes[key]].pk
+                        for key in ("project", "task")
+                    }
+                    | {"tag": {tag_rows[n].pk for n in attributes["tag"]}},
+                )
+            )
+        zone = zoneinfo.ZoneInfo(zone_name)
+        first_start = min(start for _, segments, _ in sessions for start, _ in segments)
+        last_end = max(end for _, segments, _ in sessions for _, end in segments)
+        first = (
+            first_start.astimezone(zone).date()
+            - datetime.timedelta(days=1)
+            + datetime.timedelta(days=cut)
+        )
+        last = last_end.astimezone(zone).date() + datetime.timedelta(days=1)
+        if wide:
+            first -= datetime.timedelta(days=BY_KEY_MAX_DAYS)
+        expected, total = report_oracle(
+            stored, group_by, first, last, zone_name, day_starts_at, week_starts_on
+        )
+
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.get(
+            API + "analytics/report/",
+            {"from": first.isoformat(), "to": last.isoformat(), "group_by": ",".join(group_by)},
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["total_seconds"] == total
+        got = {
+            group["key"]: [
+                group["seconds"],
+                group["sessions"],
+                {
+                    inner["key"]: [inner["seconds"], inner["sessions"]]
+                    for inner in group.get("groups", [])
+                },
+            ]
+            for group in body["groups"]
+        }
+        assert got == {
+            key: [seconds, len(numbers), {k: [s, len(n)] for k, (s, n) in nested.items()}]
+            for key, (seconds, numbers, nested) in expected.items()
+        }
+        assert ("groups" in body["groups"][0]) == (len(group_by) == 2) if body["groups"] else True
         transaction.set_rollback(True)

@@ -4,8 +4,9 @@ import pytest
 from django.db import transaction
 
 from events import registry
-from events.log import event_record
+from events.log import event_record, events_record
 from events.models import Event
+from integrations.models import Webhook, WebhookDelivery
 
 
 def test_the_apps_register_every_listed_reaction_in_its_phase():
@@ -58,3 +59,28 @@ def test_an_after_commit_reaction_runs_only_once_committed_and_cannot_fail_the_c
         registry._reactions[name] = original
         registry._by_type.clear()
     assert list(Event.objects.filter(user=user).values_list("seq", "type")) == [(1, "test.event")]
+
+
+@pytest.mark.django_db
+def test_events_recorded_together_are_numbered_in_order_after_the_others(user):
+    hook = Webhook.objects.create(
+        user=user, url="https://hooks.example.com/", event_types=["session.logged"], secret="s"
+    )
+    with transaction.atomic():
+        event_record(user=user, type="test.event", data={})
+        events = events_record(
+            user=user,
+            type="session.logged",
+            items=[({"n": 1, "text": "é"}, None), ({"n": 2, "text": "👋"}, None)],
+        )
+
+    assert [(e.seq, e.type, e.data) for e in events] == [
+        (2, "session.logged", {"n": 1, "text": "é"}),
+        (3, "session.logged", {"n": 2, "text": "👋"}),
+    ]
+    stored = Event.objects.filter(user=user).order_by("seq").values_list("pk", "seq", "data")
+    assert [(pk, seq) for pk, seq, _ in stored][1:] == [(e.pk, e.seq) for e in events]
+    assert [data for _, _, data in stored] == [{}, {"n": 1, "text": "é"}, {"n": 2, "text": "👋"}]
+    # the batch form of the webhook reaction: one outbox row per event, in seq order
+    deliveries = WebhookDelivery.objects.filter(webhook=hook).order_by("pk")
+    assert [(d.event_seq, d.payload["data"]["n"]) for d in deliveries] == [(2, 1), (3, 2)]

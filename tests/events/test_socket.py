@@ -907,3 +907,42 @@ async def test_a_socket_opened_after_a_lost_broadcast_replays_the_event(user):
         assert hello["last_seq"] == 1
         assert await receive(socket_) == logged[0]
         await assert_quiet(socket_)
+
+
+@realtime
+@run_async
+async def test_an_import_reaches_the_socket_as_every_event_in_order_once(user):
+    """An import's events are broadcast as one (the last); the socket reads the others
+    from the log."""
+    client = await db(client_for)(user)
+    header = (
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
+        "End date,End time,Duration,Tags\n"
+    )
+    rows = "".join(
+        f",,,,,Row {n},No,2026-01-05,0{n}:00:00,2026-01-05,0{n}:30:00,00:30:00,\n"
+        for n in range(1, 5)
+    )
+
+    async with open_socket(user, after=0) as (socket_, hello):
+        assert hello["last_seq"] == 0
+
+        def act() -> None:
+            response = client.generic(
+                "POST", API + "sessions/import/", (header + rows).encode(), content_type="text/csv"
+            )
+            assert response.json() == {"imported": 4, "skipped": []}
+
+        await db(act)()
+
+        # and the badges the first completed focus sessions earned
+        received = await receive_many(socket_, 6)
+        assert received == await db(stored_messages)(user)
+        assert [message["type"] for message in received] == [
+            *["session.logged"] * 4,
+            "badge.earned",
+            "badge.earned",
+        ]
+        names = [message["data"]["session"]["name"] for message in received[:4]]
+        assert names == ["Row 1", "Row 2", "Row 3", "Row 4"]
+        await assert_quiet(socket_)

@@ -16,7 +16,7 @@ from accounts import timeframes
 from accounts.tokens import token_pair_for
 from sessions_app.models import Session
 from tests.conftest import assert_problem
-from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory
+from tests.factories import FinishedSessionFactory, ProjectFactory, TagFactory, TaskFactory
 from tests.sessions_app.timer_helpers import API
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 EXPORT = API + "sessions/export/"
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 HEADER = (
-    "id,kind,state,source,name,description,task_id,task_title,project_name,"
+    "id,kind,state,source,name,description,task_id,task_title,project_id,project_name,tags,"
     "started_at_utc,ended_at_utc,started_at_local,ended_at_local,duration_seconds,"
     "planned_seconds\r\n"
 )
@@ -60,16 +60,23 @@ def in_paris(user):
 
 @pytest.fixture
 def history(in_paris):
-    """A finished session on a task of a project, a manual break with formula-looking
-    text, and a paused stopwatch in summer time (UTC+2)."""
+    """A finished session on a task of a project, with two tags, a manual break with
+    formula-looking text and tag, and a paused stopwatch in summer time (UTC+2)."""
     project = ProjectFactory(user=in_paris, name="Client, Inc.")
     task = TaskFactory(user=in_paris, project=project, title="Write report")
+    deep, admin = (
+        TagFactory(user=in_paris, name="Deep work"),
+        TagFactory(user=in_paris, name="admin"),
+    )
+    errands = TagFactory(user=in_paris, name="@errands")
     report = at(
         in_paris,
         "2026-01-05T08:00:00",
         name='Report, "draft"\nline 2',
         description="first pass",
         task=task,
+        project=project,
+        tag_ids=[deep.pk, admin.pk],
     )
     pause = at(
         in_paris,
@@ -79,6 +86,7 @@ def history(in_paris):
         source=Session.Source.MANUAL,
         name="=SUM(A1:A2)",
         description="-2+3",
+        tag_ids=[errands.pk],
     )
     stopwatch = Session.objects.create(
         user=in_paris,
@@ -100,12 +108,13 @@ def test_csv_has_a_header_and_one_row_a_session_oldest_first(client, history):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert body(response) == (
         HEADER + f'{report.pk},focus,completed,timer,"Report, ""draft""\nline 2",first pass,'
-        f'{task.pk},Write report,"Client, Inc.",2026-01-05T08:00:00Z,2026-01-05T08:25:00Z,'
+        f'{task.pk},Write report,{task.project_id},"Client, Inc.","admin, Deep work",'
+        "2026-01-05T08:00:00Z,2026-01-05T08:25:00Z,"
         "2026-01-05T09:00:00+01:00,2026-01-05T09:25:00+01:00,1500,1500\r\n"
-        + f"{pause.pk},short_break,completed,manual,'=SUM(A1:A2),'-2+3,,,,"
+        + f"{pause.pk},short_break,completed,manual,'=SUM(A1:A2),'-2+3,,,,,'@errands,"
         "2026-01-05T09:00:00Z,2026-01-05T09:05:00Z,"
         "2026-01-05T10:00:00+01:00,2026-01-05T10:05:00+01:00,300,300\r\n"
-        + f"{stopwatch.pk},stopwatch,paused,timer,'@home,,,,,2026-07-01T06:00:00Z,,"
+        + f"{stopwatch.pk},stopwatch,paused,timer,'@home,,,,,,,2026-07-01T06:00:00Z,,"
         "2026-07-01T08:00:00+02:00,,754,\r\n"
     )
 
@@ -115,6 +124,7 @@ def test_csv_reads_back_to_the_original_text(client, history):
 
     assert [row["name"] for row in rows] == ['Report, "draft"\nline 2', "'=SUM(A1:A2)", "'@home"]
     assert [row["project_name"] for row in rows] == ["Client, Inc.", "", ""]
+    assert [row["tags"] for row in rows] == ["admin, Deep work", "'@errands", ""]
 
 
 def test_json_has_the_same_content_with_raw_values(client, history):
@@ -128,7 +138,13 @@ def test_json_has_the_same_content_with_raw_values(client, history):
     ] == 'attachment; filename="sessions-until-{}.json"'.format(
         f"{timeframes.today(report.user):%Y%m%d}"
     )
-    common = {"description": "", "task_id": None, "task_title": None, "project_name": None}
+    common = {
+        "description": "",
+        "task_id": None,
+        "task_title": None,
+        "project_id": None,
+        "project_name": None,
+    }
     assert json.loads(body(response)) == [
         {
             "id": report.pk,
@@ -139,7 +155,9 @@ def test_json_has_the_same_content_with_raw_values(client, history):
             "description": "first pass",
             "task_id": task.pk,
             "task_title": "Write report",
+            "project_id": task.project_id,
             "project_name": "Client, Inc.",
+            "tags": "admin, Deep work",
             "started_at_utc": "2026-01-05T08:00:00Z",
             "ended_at_utc": "2026-01-05T08:25:00Z",
             "started_at_local": "2026-01-05T09:00:00+01:00",
@@ -155,6 +173,7 @@ def test_json_has_the_same_content_with_raw_values(client, history):
             "source": "manual",
             "name": "=SUM(A1:A2)",
             "description": "-2+3",
+            "tags": "@errands",
             "started_at_utc": "2026-01-05T09:00:00Z",
             "ended_at_utc": "2026-01-05T09:05:00Z",
             "started_at_local": "2026-01-05T10:00:00+01:00",
@@ -169,6 +188,7 @@ def test_json_has_the_same_content_with_raw_values(client, history):
             "state": "paused",
             "source": "timer",
             "name": "@home",
+            "tags": "",
             "started_at_utc": "2026-07-01T06:00:00Z",
             "ended_at_utc": None,
             "started_at_local": "2026-07-01T08:00:00+02:00",
@@ -389,3 +409,19 @@ def test_under_asgi_the_stream_is_asynchronous_and_never_read_whole(user):
     assert len(chunks) == 3
     assert len(rows) == 1200
     assert rows[0]["started_at_utc"] == "2023-01-01T08:00:00Z"
+
+
+def test_the_export_names_the_sessions_own_project_unless_deleted(client, user):
+    shown = ProjectFactory(user=user, name="Shown")
+    gone = ProjectFactory(user=user, name="Gone", deleted_at=timezone.now())
+    task = TaskFactory(user=user, project=ProjectFactory(user=user, name="The task's"))
+    own = at(user, "2026-01-05T08:00:00", task=task, project=shown)
+    at(user, "2026-01-05T09:00:00", project=gone)
+
+    rows = list(csv.DictReader(io.StringIO(body(client.get(EXPORT)))))
+
+    assert [(row["project_id"], row["project_name"]) for row in rows] == [
+        (str(shown.pk), "Shown"),
+        (str(gone.pk), ""),
+    ]
+    assert rows[0]["id"] == str(own.pk)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import assert_problem
-from tests.factories import FinishedSessionFactory, TaskFactory
+from tests.factories import FinishedSessionFactory, ProjectFactory, TagFactory, TaskFactory
 from tests.sessions_app.timer_helpers import API, iso, put_day_boundary_far_from_now
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +69,8 @@ def test_history_is_newest_first(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
         "server_time": first["server_time"],
     }
 
@@ -93,6 +95,48 @@ def test_history_filters_by_task_kind_and_state(client, user):
     assert ids(client.get(API + "sessions/", {"kind": "short_break"})) == [short_break.pk]
     assert ids(client.get(API + "sessions/", {"state": "interrupted"})) == [interrupted.pk]
     assert ids(client.get(API + "sessions/", {"task": task.pk, "kind": "focus"})) == [with_task.pk]
+
+
+def test_history_filters_by_project_tag_and_source(client, user, other_user):
+    project, tag, other_tag = (
+        ProjectFactory(user=user),
+        TagFactory(user=user),
+        TagFactory(user=user),
+    )
+    now = timezone.now()
+    in_project = at(user, now - 60 * MINUTE, project=project, tag_ids=[other_tag.pk])
+    tagged = at(user, now - 120 * MINUTE, tag_ids=[tag.pk, other_tag.pk])
+    manual = at(user, now - 180 * MINUTE, project=project, tag_ids=[tag.pk], source="manual")
+    at(other_user, now - 60 * MINUTE, tag_ids=[tag.pk])
+
+    assert ids(client.get(API + "sessions/", {"project": project.pk})) == [
+        in_project.pk,
+        manual.pk,
+    ]
+    assert ids(client.get(API + "sessions/", {"tag": tag.pk})) == [tagged.pk, manual.pk]
+    assert ids(client.get(API + "sessions/", {"tag": other_tag.pk})) == [in_project.pk, tagged.pk]
+    assert ids(client.get(API + "sessions/", {"source": "manual"})) == [manual.pk]
+    assert ids(client.get(API + "sessions/", {"source": "timer"})) == [in_project.pk, tagged.pk]
+    both = {"project": project.pk, "tag": tag.pk}
+    assert ids(client.get(API + "sessions/", both)) == [manual.pk]
+    assert ids(client.get(API + "sessions/", {"project": 987654})) == []
+
+
+def test_q_finds_text_in_name_description_or_task_title_ignoring_case(client, user, other_user):
+    now = timezone.now()
+    by_name = at(user, now - 60 * MINUTE, name="Quarterly REPORT")
+    by_description = at(user, now - 120 * MINUTE, description="the report, 100% done")
+    by_task = at(user, now - 180 * MINUTE, task=TaskFactory(user=user, title="Reports"))
+    at(user, now - 240 * MINUTE, name="Rep ort")
+    at(other_user, now - 60 * MINUTE, name="report")
+    at(other_user, now - 60 * MINUTE, task=TaskFactory(user=other_user, title="report"))
+
+    expected = [by_name.pk, by_description.pk, by_task.pk]
+    assert ids(client.get(API + "sessions/", {"q": "report"})) == expected
+    assert ids(client.get(API + "sessions/", {"q": "rEpOrT"})) == expected
+    assert ids(client.get(API + "sessions/", {"q": "100%"})) == [by_description.pk]
+    assert ids(client.get(API + "sessions/", {"q": "_"})) == []
+    assert ids(client.get(API + "sessions/", {"q": "report", "source": "timer"})) == expected
 
 
 def test_history_filters_by_state_running(client, user):
@@ -209,6 +253,12 @@ def test_from_alone_and_to_alone(client, user):
         ({"kind": "nap"}, "kind"),
         ({"state": "done"}, "state"),
         ({"task": "reading"}, "task"),
+        ({"project": "0"}, "project"),
+        ({"tag": "x"}, "tag"),
+        ({"tag": str(2**63)}, "tag"),
+        ({"source": "import"}, "source"),
+        ({"q": "x" * 201}, "q"),
+        ({"q": ""}, "q"),
     ],
 )
 def test_invalid_filters_are_refused(client, query, field):
@@ -271,3 +321,26 @@ def test_history_costs_the_same_queries_whatever_the_page_size(
         response = client.get(API + "sessions/", {"page_size": 50})
 
     assert len(ids(response)) == count
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_filtered_pages_with_tags_cost_the_same_queries(
+    client, user, count, django_assert_num_queries
+):
+    """Tags and project come with the session row: none is read per session. `q` adds
+    one query (the tasks whose title matches)."""
+    project = ProjectFactory(user=user)
+    tags = [TagFactory(user=user).pk for _ in range(3)]
+    task = TaskFactory(user=user, project=project, title="Write the report")
+    now = timezone.now()
+    for index in range(count):
+        at(user, now - (index + 1) * 30 * MINUTE, task=task, project=project, tag_ids=tags)
+    queries = {"project": project.pk, "tag": tags[1], "source": "timer", "page_size": 50}
+
+    with django_assert_num_queries(2):
+        plain = client.get(API + "sessions/", queries)
+    with django_assert_num_queries(3):
+        searched = client.get(API + "sessions/", {**queries, "q": "report"})
+
+    assert len(ids(plain)) == len(ids(searched)) == count
+    assert plain.json()["results"][0]["tags"] == sorted(tags)

@@ -62,6 +62,8 @@ def test_log_records_a_completed_manual_session(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "manual",
+        "project": None,
+        "tags": [],
     }
     assert response["ETag"] == '"1"'
     assert list(SessionSegment.objects.values_list("started_at", "ended_at")) == [
@@ -136,12 +138,13 @@ def test_log_refuses_invalid_fields(client, user, payload):
     assert event_types(user) == []
 
 
-def test_log_with_a_task_of_another_user_is_not_found(client, user, other_user):
+def test_log_with_a_task_of_another_user_is_invalid(client, user, other_user):
     start = a_while_ago()
 
     response = log(client, start, start + HOUR, task=TaskFactory(user=other_user).pk)
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"task": ["No such task of yours."]}
     assert Session.objects.count() == 0
     assert Event.objects.count() == 0
 

@@ -294,24 +294,26 @@ def test_create_an_invalid_task_is_refused(client, user, payload, field):
     assert event_types(user) == []
 
 
-def test_create_a_task_in_another_users_project_is_not_found(client, user, other_user):
+def test_create_a_task_in_another_users_project_is_invalid(client, user, other_user):
     project = ProjectFactory(user=other_user)
 
     response = client.post(
         API + "tasks/", {"title": "Sneaky", "project": project.pk}, format="json"
     )
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"project": ["No such project of yours."]}
     assert Task.objects.count() == 0
     assert Event.objects.count() == 0
 
 
-def test_create_a_task_in_a_deleted_project_is_not_found(client, user):
+def test_create_a_task_in_a_deleted_project_is_invalid(client, user):
     project = ProjectFactory(user=user, deleted_at=timezone.now())
 
     response = client.post(API + "tasks/", {"title": "Late", "project": project.pk}, format="json")
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"project": ["No such project of yours."]}
     assert Task.objects.count() == 0
     assert event_types(user) == []
 
@@ -407,7 +409,7 @@ def test_patch_an_invalid_task_is_refused(client, user, payload, field):
     assert event_types(user) == []
 
 
-def test_patch_a_task_into_another_users_project_is_not_found(client, user, other_user):
+def test_patch_a_task_into_another_users_project_is_invalid(client, user, other_user):
     task = TaskFactory(user=user)
     foreign_project = ProjectFactory(user=other_user)
 
@@ -415,7 +417,8 @@ def test_patch_a_task_into_another_users_project_is_not_found(client, user, othe
         f"{API}tasks/{task.pk}/", {"project": foreign_project.pk}, format="json"
     )
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"project": ["No such project of yours."]}
     task.refresh_from_db()
     assert task.project is None
     assert Event.objects.count() == 0

@@ -83,6 +83,8 @@ def test_create_starts_a_focus_session_planned_from_the_settings(client, user):
         "target_end_at": iso(session.started_at + datetime.timedelta(seconds=1800)),
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
         "server_time": body["server_time"],
     }
     assert parse(body["server_time"]) >= session.started_at
@@ -142,6 +144,8 @@ def test_create_with_start_false_is_paused_with_nothing_elapsed(client, user):
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
     }
     assert session.running_since is None
     assert session.closed_running_time == datetime.timedelta(0)
@@ -212,23 +216,25 @@ def test_create_after_the_active_one_ended_is_allowed(client):
     assert second["id"] != first["id"]
 
 
-def test_create_with_a_task_of_another_user_is_not_found(client, user, other_user):
+def test_create_with_a_task_of_another_user_is_invalid(client, user, other_user):
     foreign_task = TaskFactory(user=other_user)
 
     response = client.post(API + "sessions/", {"task": foreign_task.pk}, format="json")
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"task": ["No such task of yours."]}
     assert Session.objects.count() == 0
     assert event_types(user) == []
 
 
-def test_create_with_a_deleted_task_is_not_found(client, user):
+def test_create_with_a_deleted_task_is_invalid(client, user):
     task = TaskFactory(user=user)
     client.delete(f"{API}tasks/{task.pk}/")
 
     response = client.post(API + "sessions/", {"task": task.pk}, format="json")
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"task": ["No such task of yours."]}
     assert Session.objects.count() == 0
     assert event_types(user) == [(1, "task.deleted")]
 
@@ -438,6 +444,8 @@ def test_reset_interrupts_and_answers_a_fresh_paused_session(client, user, pause
         "target_end_at": None,
         "version": 1,
         "source": "timer",
+        "project": None,
+        "tags": [],
     }
     assert response["ETag"] == '"1"'
     assert stored_old.state == "interrupted"
@@ -671,7 +679,7 @@ def test_patch_the_name_of_an_ended_session_is_allowed(client, user):
     assert response.json()["version"] == 3
 
 
-def test_patch_with_a_task_of_another_user_is_not_found(client, user, other_user):
+def test_patch_with_a_task_of_another_user_is_invalid(client, user, other_user):
     foreign_task = TaskFactory(user=other_user)
     session = create(client)
     before = session_row(session["id"])
@@ -680,7 +688,8 @@ def test_patch_with_a_task_of_another_user_is_not_found(client, user, other_user
         f"{API}sessions/{session['id']}/", {"task": foreign_task.pk}, format="json"
     )
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"] == {"task": ["No such task of yours."]}
     assert session_row(session["id"]) == before
     assert len(event_types(user)) == 1
 
