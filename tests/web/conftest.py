@@ -133,9 +133,9 @@ def empty_the_database(django_db_blocker) -> None:
 
 # Every page records what the Content-Security-Policy refused; a test fails on any.
 RECORD_CSP_VIOLATIONS = """
-window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.cspViolations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+  const where = location.pathname;
+  window.reportCspViolation(`${where}: ${event.effectiveDirective} ${event.blockedURI}`);
 });
 """
 
@@ -147,6 +147,7 @@ def web(web_server, browser, django_db_blocker):
     through the server; the database is emptied after each, as after a transactional
     test."""
     contexts = []
+    violations: list[str] = []
 
     class Web:
         base = web_server.base
@@ -155,16 +156,13 @@ def web(web_server, browser, django_db_blocker):
         def context(self, **options):
             context = browser.new_context(base_url=web_server.base, **options)
             context.set_default_timeout(10_000)
+            context.expose_function("reportCspViolation", lambda text: violations.append(text))
             context.add_init_script(RECORD_CSP_VIOLATIONS)
             contexts.append(context)
             return context
 
     yield Web()
-    violations = []
     for context in contexts:
-        for page in context.pages:
-            if not page.is_closed() and page.url.startswith(web_server.base):
-                violations += page.evaluate("window.cspViolations || []")
         context.close()
     empty_the_database(django_db_blocker)
     assert violations == []

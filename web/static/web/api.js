@@ -56,6 +56,16 @@ export async function session(action, body) {
   return answer;
 }
 
+// The user's tags, or null when the server has no tags/ (an older server).
+export async function tagsOrNull() {
+  try {
+    return await all("tags/");
+  } catch (problem) {
+    if (problem.status === 404) return null;
+    throw problem;
+  }
+}
+
 // Every page of a paginated list, up to `limit` items.
 export async function all(path, limit = 1000) {
   let items = [];

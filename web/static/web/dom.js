@@ -29,10 +29,26 @@ export function field(label, attributes = {}) {
   return h("div", {class: "field"}, h("label", {for: id}, label), control);
 }
 
+// Checkboxes for a set of choices (tags): a fieldset whose legend names them.
+export function checkboxes(legend, name, choices, checked = []) {
+  return h("fieldset", {class: "choices"}, h("legend", {}, legend),
+    choices.length ? choices.map(([value, label]) => {
+      const id = `field-${++fieldCount}`;
+      return h("span", {class: "check"},
+        h("input", {type: "checkbox", id, name, value, checked: checked.map(String).includes(String(value))}),
+        h("label", {for: id}, label));
+    }) : h("span", {}, "None yet."));
+}
+
+export function checkedValues(form, name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((input) => Number(input.value));
+}
+
 export function formValues(form) {
   const values = {};
   for (const element of form.elements) {
     if (!element.name) continue;
+    if (element.type === "checkbox" && element.closest(".choices")) continue;
     values[element.name] = element.type === "checkbox" ? element.checked : element.value;
   }
   return values;

@@ -1,12 +1,13 @@
 // History by day, week, month or any range: fix a session's name and task, add a past
 // session, delete, download as CSV.
-import {all, api} from "./api.js";
-import {KIND_NAMES, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
+import {all, api, request, tagsOrNull} from "./api.js";
+import {KIND_NAMES, checkboxes, checkedValues, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
 
 export function screen(app) {
   let main = null;
   let sessions = [];
   let tasks = [];
+  let tags = null;
   let editing = null;
   const query = {period: "day", date: localDate(), from: "", to: ""};
   const stop = app.on((event) => {
@@ -23,7 +24,7 @@ export function screen(app) {
   }
 
   async function load() {
-    [sessions, tasks] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/")]);
+    [sessions, tasks, tags] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/"), tagsOrNull()]);
     render();
   }
 
@@ -41,16 +42,20 @@ export function screen(app) {
         const values = formValues(event.target);
         editing = null;
         rows.replaceChildren();
-        act(() => api.patch(`sessions/${session.id}/`, {name: values.name, task: values.task ? Number(values.task) : null}));
+        const changes = {name: values.name, task: values.task ? Number(values.task) : null};
+        if (tags) changes.tags = checkedValues(event.target, "tags");
+        act(() => api.patch(`sessions/${session.id}/`, changes));
       }},
       field("Name", {name: "name", value: session.name, maxlength: 200}),
       field("Task", {tag: "select", name: "task", value: session.task ?? "", options: taskOptions()}),
+      tags ? checkboxes("Tags", "tags", tags.map((tag) => [tag.id, tag.name]), session.tags || []) : null,
       h("button", {type: "submit"}, "Save"), " ",
       h("button", {type: "button", onclick: () => { editing = null; rows.replaceChildren(); render(); }}, "Cancel"))));
     }
     return h("tr", {},
       h("td", {}, when.toLocaleString([], {dateStyle: "short", timeStyle: "short"})),
-      h("td", {}, label),
+      h("td", {}, label, tags && session.tags && session.tags.length
+        ? h("span", {class: "tags"}, ` · ${session.tags.map((id) => (tags.find((tag) => tag.id === id) || {name: "?"}).name).join(", ")}`) : ""),
       h("td", {}, `${KIND_NAMES[session.kind]}, ${session.state}`),
       h("td", {}, duration(seconds(session))),
       h("td", {class: "row"},
@@ -64,6 +69,25 @@ export function screen(app) {
   const rows = h("div", {id: "history-list"});
   const exportLink = h("a", {download: "sessions.csv"}, "Export CSV");
   const logTask = h("div");
+  const importResult = h("p", {id: "import-result", role: "status"});
+  const importForm = h("form", {"aria-labelledby": "import-title", hidden: true, onsubmit: (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = new FormData();
+    body.append("file", form.querySelector("input[type=file]").files[0]);
+    const dryRun = form.querySelector("input[name=dry_run]").checked;
+    act(async () => {
+      const result = await request("POST", `sessions/import/${dryRun ? "?dry_run=true" : ""}`, body);
+      importResult.replaceChildren(`${dryRun ? "Would add" : "Added"} ${result.imported} session${result.imported === 1 ? "" : "s"}; skipped ${result.skipped.length}.`,
+        result.skipped.length ? h("ul", {}, result.skipped.slice(0, 20).map((skip) => h("li", {}, `Row ${skip.row}: ${skip.reason}`))) : "");
+    });
+  }},
+  h("h2", {id: "import-title"}, "Bring in sessions from a CSV file"),
+  h("p", {}, "Toggl Track's detailed report, or this app's own CSV."),
+  field("CSV file", {name: "file", type: "file", accept: ".csv,text/csv", required: true}),
+  field("Check only, change nothing", {name: "dry_run", type: "checkbox"}),
+  h("button", {type: "submit"}, "Upload"),
+  importResult);
 
   // The forms are drawn once and keep what a person is typing; the list follows the
   // changes (an edit in progress holds it until it is saved or cancelled).
@@ -79,6 +103,7 @@ export function screen(app) {
     exportLink.href = `/api/v1/sessions/export/?${exportParams}`;
     const chosen = logTask.querySelector("select") ? logTask.querySelector("select").value : "";
     logTask.replaceChildren(field("Task", {tag: "select", name: "task", value: chosen, options: taskOptions()}));
+    importForm.hidden = tags === null;
     if (editing !== null && rows.querySelector("form")) return;
     rows.replaceChildren(sessions.length ? h("table", {class: "list"},
       h("caption", {class: "visually-hidden"}, "Sessions"),
@@ -114,7 +139,8 @@ export function screen(app) {
       logTask,
       field("Started", {name: "started_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 3600000).toISOString())}),
       field("Ended", {name: "ended_at", type: "datetime-local", required: true, value: localDateTime(new Date(Date.now() - 2100000).toISOString())}),
-      h("button", {type: "submit"}, "Add session")));
+      h("button", {type: "submit"}, "Add session")),
+      importForm);
   }
 
   return {

@@ -44,6 +44,41 @@ function table(caption, headers, rows, hidden) {
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell, index) => index ? h("td", {}, cell) : h("th", {scope: "row"}, cell))))));
 }
 
+function reportBars(groups) {
+  const rowHeight = 26;
+  const max = Math.max(1, ...groups.map((group) => group.seconds));
+  return h("svg", {viewBox: `0 0 600 ${groups.length * rowHeight + 4}`, class: "hbars", role: "img", "aria-labelledby": "report-bars-title"},
+    h("title", {id: "report-bars-title"}, "Time per group (the table below has the numbers)"),
+    groups.map((group, index) => h("g", {},
+      h("text", {x: 0, y: index * rowHeight + 17, class: "label"}, group.label.slice(0, 24)),
+      h("rect", {x: 170, y: index * rowHeight + 4, height: rowHeight - 8, width: Math.max(1, Math.round((group.seconds / max) * 330)), class: "bar"}),
+      h("text", {x: 176 + Math.round((group.seconds / max) * 330), y: index * rowHeight + 17, class: "value"}, duration(group.seconds)))));
+}
+
+function rangeReport(app) {
+  const result = h("div", {id: "report-result"});
+  const today = localDate();
+  const monthAgo = localDate(new Date(Date.now() - 29 * 86400000));
+  return h("section", {"aria-labelledby": "range-title"},
+    h("h2", {id: "range-title"}, "Report over any range"),
+    h("form", {class: "filters", "aria-label": "Report", onsubmit: (event) => {
+      event.preventDefault();
+      const values = formValues(event.target);
+      app.act(async () => {
+        const report = await api.get(`analytics/report/?from=${values.from}&to=${values.to}&group_by=${values.group_by}`);
+        result.replaceChildren(
+          h("p", {}, `${duration(report.total_seconds)} from ${report.from} to ${report.to}.`),
+          report.groups.length ? reportBars(report.groups) : h("p", {}, "Nothing in this range."),
+          table("Report", ["Group", "Time", "Sessions"], report.groups.map((group) => [group.label, duration(group.seconds), String(group.sessions)])));
+      });
+    }},
+    field("From", {name: "from", type: "date", value: monthAgo, required: true}),
+    field("To", {name: "to", type: "date", value: today, required: true}),
+    field("Group by", {tag: "select", name: "group_by", value: "project", options: [["project", "Project"], ["task", "Task"], ["tag", "Tag"], ["day", "Day"], ["week", "Week"], ["month", "Month"]]}),
+    h("button", {type: "submit"}, "Make the report")),
+    result);
+}
+
 export function screen(app) {
   let main = null;
   const query = {period: "week", date: localDate(), leaderboard: "week"};
@@ -51,11 +86,13 @@ export function screen(app) {
   async function load() {
     const to = new Date();
     const from = new Date(to.getTime() - 27 * 86400000);
-    const [summary, heat, streak, leaders] = await Promise.all([
+    const [summary, heat, streak, leaders, reportSupported] = await Promise.all([
       api.get(`analytics/summary/?period=${query.period}&date=${query.date}`),
       api.get(`analytics/heatmap/?from=${localDate(from)}&to=${localDate(to)}`),
       api.get("analytics/streak/"),
       api.get(`leaderboard/?period=${query.leaderboard}`),
+      // The range report came later to the API: shown when the server has it.
+      api.get(`analytics/report/?from=${localDate()}&to=${localDate()}&group_by=day`).then(() => true, () => false),
     ]);
     if (!main) return;
     main.replaceChildren(h("h1", {}, "Reports"),
@@ -92,7 +129,8 @@ export function screen(app) {
         leaders.results.length
           ? table("Leaderboard", ["Rank", "Name", "Focus"], leaders.results.map((row) => [String(row.rank), row.user.display_name, duration(row.focus_seconds)]))
           : h("p", {}, "Nobody on the board yet."),
-        h("p", {}, "To leave the board, use ", h("a", {href: "#/settings"}, "Settings"), ".")));
+        h("p", {}, "To leave the board, use ", h("a", {href: "#/settings"}, "Settings"), ".")),
+      reportSupported ? rangeReport(app) : null);
   }
 
   return {

@@ -1,18 +1,19 @@
 // Tasks and projects: create, edit, archive, delete; daily goals and today's progress.
-import {all, api} from "./api.js";
+import {all, api, tagsOrNull} from "./api.js";
 import {duration, field, formValues, h} from "./dom.js";
 
 export function screen(app) {
   let main = null;
   let projects = [];
   let tasks = [];
+  let tags = null;
   let editing = null;
   const stop = app.on((event) => {
-    if (event.type && /^(task|project)\./.test(event.type)) load();
+    if (event.type && /^(task|project|tag)\./.test(event.type)) load();
   });
 
   async function load() {
-    [projects, tasks] = await Promise.all([all("projects/"), all("tasks/")]);
+    [projects, tasks, tags] = await Promise.all([all("projects/"), all("tasks/"), tagsOrNull()]);
     render();
   }
 
@@ -56,6 +57,17 @@ export function screen(app) {
   const projectOptions = () => [["", "No project"], ...projects.map((p) => [p.id, p.name])];
   const taskList = h("ul", {class: "cards", id: "task-list", "aria-label": "Tasks"});
   const projectList = h("ul", {class: "cards", id: "project-list", "aria-label": "Projects"});
+  const tagSection = h("section", {"aria-labelledby": "tags-title", hidden: true},
+    h("h2", {id: "tags-title"}, "Tags"),
+    h("form", {"aria-label": "New tag", onsubmit: (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const values = formValues(form);
+      act(async () => { await api.post("tags/", values); form.reset(); });
+    }},
+    field("Tag name", {name: "name", required: true, maxlength: 50}),
+    h("button", {type: "submit"}, "Add tag")),
+    h("ul", {class: "row", id: "tag-list", "aria-label": "Tags"}));
   const projectSelect = field("Project", {tag: "select", name: "project", options: projectOptions()});
 
   // The forms are drawn once and keep what a person is typing; the lists follow the
@@ -68,6 +80,11 @@ export function screen(app) {
     if (editing === null || !taskList.querySelector("form")) {
       taskList.replaceChildren(...(tasks.length ? tasks.map(taskRow) : [h("li", {}, "No tasks yet.")]));
     }
+    tagSection.hidden = tags === null;
+    tagSection.querySelector("#tag-list").replaceChildren(...(tags || []).map((tag) => h("li", {class: "card"}, `${tag.name} `,
+      h("button", {type: "button", "aria-label": `Delete tag ${tag.name}`, onclick: () => {
+        if (confirm(`Delete the tag “${tag.name}”? It leaves the sessions that have it.`)) act(() => api.del(`tags/${tag.id}/`));
+      }}, "Delete"))));
     projectList.replaceChildren(...projects.map((project) => h("li", {class: "card"},
       h("h3", {}, project.name),
       h("div", {class: "row"},
@@ -110,7 +127,8 @@ export function screen(app) {
           }},
           field("Project name", {name: "name", required: true, maxlength: 100}),
           h("button", {type: "submit"}, "Add project")),
-          projectList)));
+          projectList),
+        tagSection));
   }
 
   return {

@@ -1,8 +1,8 @@
 // The timer screen and the active session. The clock is computed from the session's
 // server_time, elapsed_seconds and state, and this device's offset from the server's
 // clock: every device shows the same second, and a sleeping tab does not drift.
-import {all, api, clock} from "./api.js";
-import {KIND_NAMES, clockText, duration, field, h} from "./dom.js";
+import {all, api, clock, tagsOrNull} from "./api.js";
+import {KIND_NAMES, checkboxes, clockText, duration, field, h} from "./dom.js";
 
 export function elapsedNow(session) {
   if (!session) return 0;
@@ -27,6 +27,8 @@ export class Timer {
     this.mode = "cycle";
     this.taskId = "";
     this.tasks = [];
+    this.tags = null;
+    this.tagIds = [];
     this.today = null;
     this.announced = new Set();
     this.tick = this.tick.bind(this);
@@ -35,15 +37,15 @@ export class Timer {
 
   // The truth from the server: the active session, the next step, today's figures.
   async refresh() {
-    const [active, next, today, tasks] = await Promise.all([
+    const [active, next, today, tasks, tags] = await Promise.all([
       api.get("sessions/active/"), api.get("sessions/next/"),
-      api.get("analytics/summary/?period=day"), all("tasks/"),
+      api.get("analytics/summary/?period=day"), all("tasks/"), tagsOrNull(),
     ]).catch((problem) => {
       this.app.show(problem.message);
-      return [this.session, this.next, this.today, this.tasks];
+      return [this.session, this.next, this.today, this.tasks, this.tags];
     });
     this.setSession(active, {force: true});
-    Object.assign(this, {next, today, tasks: tasks.filter((task) => !task.archived)});
+    Object.assign(this, {next, today, tags, tasks: tasks.filter((task) => !task.archived)});
     this.render();
   }
 
@@ -53,11 +55,12 @@ export class Timer {
     if (!force && session && current && session.id === current.id && session.version < current.version) return;
     this.session = session;
     if (session && session.task) this.taskId = String(session.task);
+    if (session && session.tags) this.tagIds = session.tags;
   }
 
   apply(event) {
     const data = event.data || {};
-    if (!event.type.startsWith("session.") && !event.type.startsWith("task.") && event.type !== "settings.updated") return;
+    if (!/^(session|task|tag)\./.test(event.type) && event.type !== "settings.updated") return;
     if (event.type === "session.reset") this.setSession(data.new_session);
     else if (data.session) {
       const ended = !ACTIVE.has(data.session.state);
@@ -74,8 +77,8 @@ export class Timer {
 
   async refreshFigures() {
     try {
-      const [next, today, tasks] = await Promise.all([api.get("sessions/next/"), api.get("analytics/summary/?period=day"), all("tasks/")]);
-      Object.assign(this, {next, today, tasks: tasks.filter((task) => !task.archived)});
+      const [next, today, tasks, tags] = await Promise.all([api.get("sessions/next/"), api.get("analytics/summary/?period=day"), all("tasks/"), tagsOrNull()]);
+      Object.assign(this, {next, today, tags, tasks: tasks.filter((task) => !task.archived)});
       this.render();
     } catch {
       // Offline: the figures are read again on reconnection.
@@ -149,8 +152,15 @@ export class Timer {
       const body = this.mode === "stopwatch" ? {kind: "stopwatch"} : {kind: this.next ? this.next.kind : "focus"};
       if (this.mode !== "stopwatch" && this.next) body.planned_seconds = this.next.planned_seconds;
       if (this.taskId) body.task = Number(this.taskId);
+      if (this.tags && this.tagIds.length) body.tags = this.tagIds;
       return api.post("sessions/", body);
     });
+  }
+
+  async chooseTags(ids) {
+    this.tagIds = ids;
+    const session = this.session;
+    if (session) await this.action(() => api.patch(`sessions/${session.id}/`, {tags: ids}));
   }
 
   command(name) {
@@ -247,6 +257,9 @@ export class Timer {
       h("div", {class: "controls"}, controls),
       modes,
       field("Task", {tag: "select", id: "timer-task", value: this.taskId, options: taskOptions, onchange: (event) => this.chooseTask(event.target.value)}),
+      this.tags && this.tags.length ? h("div", {class: "timer-tags", onchange: (event) => {
+        this.chooseTags([...event.currentTarget.querySelectorAll("input:checked")].map((input) => Number(input.value)));
+      }}, checkboxes("Tags", "timer-tag", this.tags.map((tag) => [tag.id, tag.name]), this.tagIds)) : null,
       h("section", {class: "today", "aria-labelledby": "today-title"},
         h("h2", {id: "today-title"}, "Today"),
         h("p", {id: "today-count"}, `${completed} focus session${completed === 1 ? "" : "s"} completed · ${duration(focusSeconds)} of focus`),
