@@ -1,5 +1,6 @@
-// History by day, week, month or any range: fix a session's name and task, add a past
-// session, delete, download as CSV.
+// History by day, week, month or any range, searched and filtered: fix a session's
+// name, task and tags, add a past session, delete, change or delete several at once,
+// upload a CSV, download as CSV.
 import {all, api, request, tagsOrNull} from "./api.js";
 import {KIND_NAMES, checkboxes, checkedValues, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
 
@@ -8,23 +9,31 @@ export function screen(app) {
   let sessions = [];
   let tasks = [];
   let tags = null;
+  let projects = [];
   let editing = null;
-  const query = {period: "day", date: localDate(), from: "", to: ""};
+  const selected = new Set();
+  const query = {period: "day", date: localDate(), from: "", to: "", q: "", project: "", task: "", tag: "", kind: ""};
   const stop = app.on((event) => {
     if (event.type && event.type.startsWith("session.")) load();
   });
 
   function filter() {
+    const params = new URLSearchParams();
     if (query.period === "range") {
-      const from = new Date(`${query.from || localDate()}T00:00`).toISOString();
-      const to = new Date(new Date(`${query.to || localDate()}T00:00`).getTime() + 86400000).toISOString();
-      return `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+      params.set("from", new Date(`${query.from || localDate()}T00:00`).toISOString());
+      params.set("to", new Date(new Date(`${query.to || localDate()}T00:00`).getTime() + 86400000).toISOString());
+    } else {
+      params.set("period", query.period);
+      params.set("date", query.date);
     }
-    return `period=${query.period}&date=${query.date}`;
+    for (const name of ["q", "project", "task", "tag", "kind"]) if (query[name]) params.set(name, query[name]);
+    return params.toString();
   }
 
   async function load() {
-    [sessions, tasks, tags] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/"), tagsOrNull()]);
+    [sessions, tasks, tags, projects] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/"), tagsOrNull(), all("projects/")]);
+    const shown = new Set(sessions.map((session) => session.id));
+    for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
     render();
   }
 
@@ -53,7 +62,9 @@ export function screen(app) {
       h("button", {type: "button", onclick: () => { editing = null; rows.replaceChildren(); render(); }}, "Cancel"))));
     }
     return h("tr", {},
-      h("td", {}, when.toLocaleString([], {dateStyle: "short", timeStyle: "short"})),
+      h("td", {}, h("input", {type: "checkbox", "aria-label": `Select ${label} at ${when.toLocaleTimeString()}`, checked: selected.has(session.id),
+        onchange: (event) => { if (event.target.checked) selected.add(session.id); else selected.delete(session.id); renderSelection(); }}), " ",
+      when.toLocaleString([], {dateStyle: "short", timeStyle: "short"})),
       h("td", {}, label, tags && session.tags && session.tags.length
         ? h("span", {class: "tags"}, ` · ${session.tags.map((id) => (tags.find((tag) => tag.id === id) || {name: "?"}).name).join(", ")}`) : ""),
       h("td", {}, `${KIND_NAMES[session.kind]}, ${session.state}`),
@@ -69,6 +80,35 @@ export function screen(app) {
   const rows = h("div", {id: "history-list"});
   const exportLink = h("a", {download: "sessions.csv"}, "Export CSV");
   const logTask = h("div");
+  const filterChoices = h("div", {class: "filters"});
+  const selection = h("div", {class: "selection", role: "group", "aria-label": "Selected sessions"});
+
+  // What can be done to the selected sessions, at once (all or nothing).
+  function renderSelection() {
+    const ids = [...selected];
+    const bulk = (body) => act(async () => {
+      const {count} = await api.post("sessions/bulk/", {ids, ...body});
+      selected.clear();
+      app.show(`${count} session${count === 1 ? "" : "s"} changed.`, "info");
+    });
+    const chosenTask = selection.querySelector("#bulk-task")?.value ?? "";
+    const chosenTag = selection.querySelector("#bulk-tag")?.value;
+    selection.replaceChildren(
+      h("span", {id: "selected-count"}, `${ids.length} selected`), " ",
+      h("button", {type: "button", disabled: !ids.length, onclick: () => {
+        if (confirm(`Delete ${ids.length} session${ids.length === 1 ? "" : "s"}?`)) bulk({action: "delete"});
+      }}, "Delete selected"),
+      field("Task for the selected", {tag: "select", id: "bulk-task", value: chosenTask, options: taskOptions()}),
+      h("button", {type: "button", disabled: !ids.length, onclick: () => {
+        const task = selection.querySelector("#bulk-task").value;
+        bulk({action: "update", changes: {task: task ? Number(task) : null}});
+      }}, "Set the task"),
+      tags && tags.length ? [
+        field("Tag to add to the selected", {tag: "select", id: "bulk-tag", value: chosenTag, options: tags.map((tag) => [tag.id, tag.name])}),
+        h("button", {type: "button", disabled: !ids.length, onclick: () => {
+          bulk({action: "update", changes: {add_tags: [Number(selection.querySelector("#bulk-tag").value)]}});
+        }}, "Add the tag")] : null);
+  }
   const importResult = h("p", {id: "import-result", role: "status"});
   const importForm = h("form", {"aria-labelledby": "import-title", hidden: true, onsubmit: (event) => {
     event.preventDefault();
@@ -103,6 +143,15 @@ export function screen(app) {
     exportLink.href = `/api/v1/sessions/export/?${exportParams}`;
     const chosen = logTask.querySelector("select") ? logTask.querySelector("select").value : "";
     logTask.replaceChildren(field("Task", {tag: "select", name: "task", value: chosen, options: taskOptions()}));
+    // Redrawn with the lists, keeping what the person chose but has not applied yet.
+    const chosenFilters = Object.fromEntries([...filterChoices.querySelectorAll("select")].map((element) => [element.name, element.value]));
+    const filterValue = (name) => chosenFilters[name] ?? query[name];
+    filterChoices.replaceChildren(
+      field("Project", {tag: "select", name: "project", value: filterValue("project"), options: [["", "Any project"], ...projects.map((p) => [p.id, p.name])]}),
+      field("Task", {tag: "select", name: "task", value: filterValue("task"), options: [["", "Any task"], ...tasks.map((t) => [t.id, t.title])]}),
+      tags ? field("Tag", {tag: "select", name: "tag", value: filterValue("tag"), options: [["", "Any tag"], ...tags.map((t) => [t.id, t.name])]}) : null,
+      field("Kind", {tag: "select", name: "kind", value: filterValue("kind"), options: [["", "Any kind"], ...Object.entries(KIND_NAMES)]}));
+    renderSelection();
     importForm.hidden = tags === null;
     if (editing !== null && rows.querySelector("form")) return;
     rows.replaceChildren(sessions.length ? h("table", {class: "list"},
@@ -122,8 +171,10 @@ export function screen(app) {
       field("Date", {name: "date", type: "date", value: query.date}),
       field("From", {name: "from", type: "date", value: query.date}),
       field("To", {name: "to", type: "date", value: query.date}),
+      field("Search", {name: "q", type: "search", value: query.q}),
+      filterChoices,
       h("button", {type: "submit"}, "Show")),
-      total, rows, h("p", {}, exportLink),
+      total, selection, rows, h("p", {}, exportLink),
       h("form", {"aria-labelledby": "log-title", onsubmit: (event) => {
         event.preventDefault();
         const values = formValues(event.target);
