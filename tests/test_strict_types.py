@@ -6,9 +6,15 @@ import pytest
 from rest_framework import serializers
 
 from integrations.models import Webhook
-from pomodoro.validation import validated
+from pomodoro.validation import NOT_AN_OBJECT, validated
 from tests.conftest import assert_problem, client_for
-from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import (
+    FinishedSessionFactory,
+    ProjectFactory,
+    TagFactory,
+    TaskFactory,
+    UserFactory,
+)
 from tests.schema_inventory import api_schema, request_body_properties
 from tests.teams.helpers import team_with
 from tests.test_input_limits import VALID_BODIES, client_as, snapshot
@@ -23,6 +29,10 @@ WRONG_VALUES = {
     "array": (
         ["task.created", 1, {"x": "y"}, True],
         lambda value: f'Expected a list of items but got type "{type(value).__name__}".',
+    ),
+    "object": (
+        ["name", 1, True, ["x"]],
+        lambda value: NOT_AN_OBJECT.format(type=type(value).__name__),
     ),
 }
 ANONYMOUS_PATHS = {
@@ -65,6 +75,7 @@ def path_ids(user) -> dict:
     return {
         "project": project.pk,
         "task": TaskFactory(user=user, project=project).pk,
+        "tag": TagFactory(user=user).pk,
         "session": FinishedSessionFactory(user=user).pk,
         "team_id": team_with(user, member).pk,
         "user_id": member.pk,
@@ -76,7 +87,7 @@ def path_ids(user) -> dict:
 
 def url(path: str, ids: dict) -> str:
     kind = path.split("/")[3]  # /api/v1/<kind>/{id}/
-    named = {"projects": "project", "tasks": "task", "sessions": "session"}
+    named = {"projects": "project", "tasks": "task", "tags": "tag", "sessions": "session"}
     return path.format(id=ids.get(named.get(kind)), **ids)
 
 
