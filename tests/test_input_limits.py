@@ -7,7 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import CalendarFeed, PersonalAccessToken, User
 from events.models import Event
 from integrations.models import Webhook, WebhookDelivery
-from sessions_app.models import Project, Session, Task
+from sessions_app.models import Project, Session, Tag, Task
 from teams.models import Invite, Membership, Team
 from tests.conftest import assert_problem, client_for
 from tests.factories import FinishedSessionFactory, ProjectFactory, TaskFactory, UserFactory
@@ -64,6 +64,8 @@ VALID_BODIES = {
     "/api/v1/auth/claim/": {"email": "claimed@example.com", "password": PASSWORD},
     "/api/v1/tasks/": {"title": "Write"},
     "/api/v1/projects/": {"name": "Thesis"},
+    "/api/v1/tags/": {"name": "reading"},
+    "/api/v1/sessions/bulk/": {"ids": [1], "action": "delete"},
     "/api/v1/sessions/log/": {
         "started_at": "2026-01-05T09:00:00Z",
         "ended_at": "2026-01-05T09:25:00Z",
@@ -89,6 +91,7 @@ def snapshot() -> tuple:
         User,
         Project,
         Task,
+        Tag,
         Session,
         Event,
         Team,

@@ -6,7 +6,7 @@ import pytest
 from rest_framework import serializers
 
 from integrations.models import Webhook
-from pomodoro.validation import validated
+from pomodoro.validation import NOT_AN_OBJECT, validated
 from tests.conftest import assert_problem, client_for
 from tests.factories import (
     FinishedSessionFactory,
@@ -30,6 +30,10 @@ WRONG_VALUES = {
         ["task.created", 1, {"x": "y"}, True],
         lambda value: f'Expected a list of items but got type "{type(value).__name__}".',
     ),
+    "object": (
+        ["name", 1, True, ["x"]],
+        lambda value: NOT_AN_OBJECT.format(type=type(value).__name__),
+    ),
 }
 ANONYMOUS_PATHS = {
     "/api/v1/auth/register/",
@@ -42,7 +46,6 @@ GUEST_PATHS = {"/api/v1/auth/claim/"}
 STRICT_VALID_BODIES = {
     **VALID_BODIES,
     "/api/v1/teams/{team_id}/members/{user_id}/": {"role": "admin"},
-    "/api/v1/tags/": {"name": "deep"},
 }
 
 
@@ -72,8 +75,8 @@ def path_ids(user) -> dict:
     return {
         "project": project.pk,
         "task": TaskFactory(user=user, project=project).pk,
-        "session": FinishedSessionFactory(user=user).pk,
         "tag": TagFactory(user=user).pk,
+        "session": FinishedSessionFactory(user=user).pk,
         "team_id": team_with(user, member).pk,
         "user_id": member.pk,
         "webhook_id": Webhook.objects.create(
@@ -84,7 +87,7 @@ def path_ids(user) -> dict:
 
 def url(path: str, ids: dict) -> str:
     kind = path.split("/")[3]  # /api/v1/<kind>/{id}/
-    named = {"projects": "project", "tasks": "task", "sessions": "session", "tags": "tag"}
+    named = {"projects": "project", "tasks": "task", "tags": "tag", "sessions": "session"}
     return path.format(id=ids.get(named.get(kind)), **ids)
 
 
