@@ -11,6 +11,7 @@ export function screen(app) {
   let tags = null;
   let projects = [];
   let editing = null;
+  let loads = 0;
   const selected = new Set();
   const query = {period: "day", date: localDate(), from: "", to: "", q: "", project: "", task: "", tag: "", kind: ""};
   const stop = app.on((event) => {
@@ -31,9 +32,11 @@ export function screen(app) {
   }
 
   async function load() {
-    [sessions, tasks, tags, projects] = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/"), tagsOrNull(), all("projects/")]);
-    const shown = new Set(sessions.map((session) => session.id));
-    for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
+    // Live changes start loads that may overlap: only the latest one is drawn.
+    const mine = ++loads;
+    const answers = await Promise.all([all(`sessions/?${filter()}`, 500), all("tasks/"), tagsOrNull(), all("projects/")]);
+    if (mine !== loads) return;
+    [sessions, tasks, tags, projects] = answers;
     render();
   }
 
@@ -89,6 +92,9 @@ export function screen(app) {
     const bulk = (body) => act(async () => {
       const {count} = await api.post("sessions/bulk/", {ids, ...body});
       selected.clear();
+      // Unticked at once: the boxes must say what the next action would act on.
+      if (editing === null) rows.replaceChildren();
+      render();
       app.show(`${count} session${count === 1 ? "" : "s"} changed.`, "info");
     });
     const chosenTask = selection.querySelector("#bulk-task")?.value ?? "";
@@ -103,11 +109,11 @@ export function screen(app) {
         const task = selection.querySelector("#bulk-task").value;
         bulk({action: "update", changes: {task: task ? Number(task) : null}});
       }}, "Set the task"),
-      tags && tags.length ? [
+      ...(tags && tags.length ? [
         field("Tag to add to the selected", {tag: "select", id: "bulk-tag", value: chosenTag, options: tags.map((tag) => [tag.id, tag.name])}),
         h("button", {type: "button", disabled: !ids.length, onclick: () => {
           bulk({action: "update", changes: {add_tags: [Number(selection.querySelector("#bulk-tag").value)]}});
-        }}, "Add the tag")] : null);
+        }}, "Add the tag")] : []));
   }
   const importResult = h("p", {id: "import-result", role: "status"});
   const importForm = h("form", {"aria-labelledby": "import-title", hidden: true, onsubmit: (event) => {
@@ -165,6 +171,7 @@ export function screen(app) {
       h("form", {class: "filters", "aria-label": "Which sessions", onsubmit: (event) => {
         event.preventDefault();
         Object.assign(query, formValues(event.target));
+        selected.clear();
         load();
       }},
       field("Period", {tag: "select", name: "period", value: query.period, options: [["day", "Day"], ["week", "Week"], ["month", "Month"], ["range", "Range"]]}),
