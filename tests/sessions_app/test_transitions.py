@@ -105,12 +105,11 @@ def test_create_takes_the_planned_length_of_its_kind(client, kind, planned_secon
     assert body["state"] == "running"
     assert body["planned_seconds"] == planned_seconds
     assert body["remaining_seconds"] == planned_seconds
-    if planned_seconds is None:
-        assert body["target_end_at"] is None
-    else:
-        assert parse(body["target_end_at"]) - parse(body["started_at"]) == datetime.timedelta(
-            seconds=planned_seconds
-        )
+    # A stopwatch's target is where the server stops it: stopwatch_max_minutes (600).
+    expected_seconds = 600 * 60 if planned_seconds is None else planned_seconds
+    assert parse(body["target_end_at"]) - parse(body["started_at"]) == datetime.timedelta(
+        seconds=expected_seconds
+    )
 
 
 def test_create_with_start_false_is_paused_with_nothing_elapsed(client, user):
@@ -156,7 +155,8 @@ def test_a_stopwatch_has_no_remaining_time(client):
 
     assert body["planned_seconds"] is None
     assert body["remaining_seconds"] is None
-    assert body["target_end_at"] is None
+    # Where the server will stop it (stopwatch_max_minutes, 600 by default).
+    assert parse(body["target_end_at"]) - parse(body["started_at"]) == datetime.timedelta(hours=10)
 
 
 def test_a_stopwatch_with_planned_seconds_is_refused(client, user):
