@@ -481,7 +481,7 @@ def _lock_for_new_time(user: User, session_id: int, now: datetime.datetime) -> S
         .filter(Q(pk=session_id) | Q(state__in=Session.ACTIVE_STATES))
     ):
         _settle(user, session, now)
-        if session.pk == session_id:
+        if session.pk == int(session_id):  # the router passes the path's id as text
             found = session
     if found is None:
         raise NotFound("No such session.")
