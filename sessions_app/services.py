@@ -366,10 +366,10 @@ def session_stop(*, user: User, session_id: int, at: datetime.datetime | None = 
     for a stopwatch), else interrupted. Stopping an ended session changes nothing, also
     one that ended by time after `at` (PATCH its `ended_at` to correct that). `at` in the
     future or before the session's last start or pause is invalid."""
-    now = timezone.now()
-    if at is not None and at > now:
+    if at is not None and at > timezone.now():
         raise ValidationError({"at": ["Cannot be in the future."]})
     session = _lock_session(user, session_id)
+    now = timezone.now()  # read once the lock is held: a change we waited for came before it
     _settle(user, session, now)
     if session.state in Session.ENDED_STATES:
         return session
@@ -436,11 +436,10 @@ def session_update(
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     times = {name: changes.pop(name) for name in TIME_FIELDS & set(changes)}
+    # New time is claimed under the locks log/ takes; other edits lock the session alone.
+    lock = _lock_for_new_time if times else _lock_session
+    session = lock(user, session_id)
     now = timezone.now()
-    if times:
-        session = _lock_for_new_time(user, session_id, now)
-    else:
-        session = _lock_session(user, session_id)
     # Settled first: a completion by time since the client read the session is a change
     # too, and the version compared must be the one a read would show now.
     _settle(user, session, now)
@@ -468,21 +467,24 @@ def session_update(
     return session
 
 
-def _lock_for_new_time(user: User, session_id: int, now: datetime.datetime) -> Session:
+def _lock_for_new_time(user: User, session_id: int) -> Session:
     """Locks as `session_log` does before claiming time, so that no entry, resume or other
     correction can pass the overlap check beside this one: the user row, then the session
-    and the user's active session in primary-key order (sessions_app.locks). The active
-    session is settled: the time after its target is free."""
+    and the user's active session in primary-key order (sessions_app.locks). Another
+    active session is settled: the time after its target is free."""
     locked_user(user.pk)
-    found = None
-    for session in (
+    locked = list(
         locked_sessions()
         .filter(user=user)
         .filter(Q(pk=session_id) | Q(state__in=Session.ACTIVE_STATES))
-    ):
-        _settle(user, session, now)
+    )
+    now = timezone.now()
+    found = None
+    for session in locked:
         if session.pk == int(session_id):  # the router passes the path's id as text
             found = session
+        else:
+            _settle(user, session, now)
     if found is None:
         raise NotFound("No such session.")
     return found
