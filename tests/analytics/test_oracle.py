@@ -116,17 +116,24 @@ def month_days(first: datetime.date) -> list[datetime.date]:
     return days
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    calendar=calendar,
-    anchor=st.sampled_from(ANCHORS),
-    lead=st.integers(min_value=0, max_value=36 * 60),
-    shapes=st.lists(session_shape, min_size=1, max_size=6),
-)
+def oracle_settings(max_examples: int):
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+# A user's calendar and a history of sessions near a DST change or a month's end.
+HISTORY = {
+    "calendar": calendar,
+    "anchor": st.sampled_from(ANCHORS),
+    "lead": st.integers(min_value=0, max_value=36 * 60),
+}
+
+
+@oracle_settings(60)
+@given(**HISTORY, shapes=st.lists(session_shape, min_size=1, max_size=6))
 def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, shapes):
     zone_name, day_starts_at, week_starts_on = calendar
     sessions = build_sessions(anchor, lead, shapes)
@@ -224,15 +231,9 @@ def overlaps(span, others) -> bool:
     )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@oracle_settings(40)
 @given(
-    calendar=calendar,
-    anchor=st.sampled_from(ANCHORS),
-    lead=st.integers(min_value=0, max_value=36 * 60),
+    **HISTORY,
     shapes=st.lists(session_shape, min_size=1, max_size=5),
     corrections=st.lists(correction, min_size=1, max_size=6),
 )
