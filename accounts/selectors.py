@@ -34,6 +34,33 @@ def user_by_id(user_id: int) -> User | None:
     return None if row is None else User.from_db(connection.alias, _ATTNAMES, row)
 
 
+@cache
+def _user_with_token_statement() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"u.{quote(field.column)}" for field in _FIELDS)
+    return (
+        f"SELECT {columns}, t.id, t.scope, t.expires_at, t.last_used_at"
+        f" FROM {quote(User._meta.db_table)} u"
+        f" JOIN {quote(PersonalAccessToken._meta.db_table)} t ON t.user_id = u.id"
+        " WHERE t.token_hash = %s"
+    )
+
+
+def user_with_token(*, token_hash: str) -> tuple[User, tuple] | None:
+    """The user owning the personal access token with this hash, and the token's
+    (id, scope, expires_at, last_used_at); None for no such token. Written out once, as
+    user_by_id is: built by the ORM (a join, select_related) on every request, the
+    lookup cost more CPU than a JWT's decoding and user query together
+    (bench/account_bench.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_user_with_token_statement(), [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(_ATTNAMES)
+    return User.from_db(connection.alias, _ATTNAMES, row[:width]), row[width:]
+
+
 def personal_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:
     return PersonalAccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
 

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -271,3 +272,10 @@ def test_a_user_with_tokens_of_both_scopes_writes_with_the_write_one(user):
 
     assert (refused.status_code, accepted.status_code) == (403, 201)
     assert Project.objects.filter(user=user).count() == 1
+
+
+def test_the_stored_hash_is_djangos_salted_hmac_so_existing_tokens_still_verify(settings):
+    for key in ("first-secret-key-0123456789-abcdefghij", "second-secret-key-0123456789-abcdef"):
+        settings.SECRET_KEY = key
+        expected = salted_hmac("accounts.secrets.pat", "pat_abc", algorithm="sha256").hexdigest()
+        assert secret_hash("pat_abc", purpose="pat") == expected
