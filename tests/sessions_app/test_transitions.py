@@ -987,3 +987,24 @@ def test_completing_a_break_auto_starts_focus_when_the_settings_say_so(client, u
     assert response.json()["kind"] == "focus"
     assert response.json()["planned_seconds"] == 1500
     assert response.json()["elapsed_seconds"] == 10
+
+
+@pytest.mark.parametrize(
+    ("kind", "budget"),
+    [
+        # Statements per request, authentication included (as on main before the
+        # corrections: the stop's optional body costs nothing when absent).
+        ("focus", {"create": 12, "pause": 7, "start": 7, "stop": 9}),
+        # A stopwatch reads its limit (stopwatch_max_minutes) when it starts or resumes.
+        ("stopwatch", {"create": 12, "pause": 7, "start": 8, "stop": 9}),
+    ],
+)
+def test_timer_actions_keep_their_statement_counts(
+    client, kind, budget, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(budget["create"]):
+        session_id = create(client, kind=kind)["id"]
+    for action in ("pause", "start", "stop"):
+        with django_assert_max_num_queries(budget[action]):
+            response = client.post(f"{API}sessions/{session_id}/{action}/")
+        assert response.status_code == 200
