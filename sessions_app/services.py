@@ -24,6 +24,7 @@ from pomodoro.exceptions import (
     VersionMismatch,
 )
 from pomodoro.metrics import TIMER_COMPLETION_LAG
+from pomodoro.timefmt import isoformat_utc
 from sessions_app import statements
 from sessions_app.locks import (
     due_sessions_skipping_locked,
@@ -378,7 +379,12 @@ def session_stop(*, user: User, session_id: int, at: datetime.datetime | None = 
         last_change = _last_start_or_pause(session)
         if at < last_change:
             raise ValidationError(
-                {"at": [f"Must not be before the session's last start or pause, {last_change}."]}
+                {
+                    "at": [
+                        "Must not be before the session's last start or pause, "
+                        f"{isoformat_utc(last_change)}."
+                    ]
+                }
             )
         end = at
     _end(session, at=end, state=_stop_state(session, end))
