@@ -223,6 +223,11 @@ def profile_update(*, user: User, **changes: Any) -> User:
 @transaction.atomic
 def timer_settings_update(*, user: User, **changes: Any) -> TimerSettings:
     """Applies validated settings changes; records `settings.updated` when anything changed."""
+    if "stopwatch_max_minutes" in changes:
+        # The user row first, as creating a session takes it: a stopwatch created
+        # meanwhile is then either committed (and its stop moved by the follower below)
+        # or created after this commits, reading the new limit.
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
     timer_settings = TimerSettings.objects.select_for_update(no_key=True).get(user=user)
     changed = {name for name, value in changes.items() if getattr(timer_settings, name) != value}
     if not _changes_apply(timer_settings, changes, full_clean=True):

@@ -603,9 +603,14 @@ def stopwatch_limit_follow(*, user: User, timer_settings: TimerSettings, changed
     called in the settings' transaction, before its event)."""
     if "stopwatch_max_minutes" not in changed:
         return
-    now = timezone.now()
-    running = locked_sessions().filter(user=user, kind=Kind.STOPWATCH, state=State.RUNNING)
-    for session in running:
+    # Paused ones are locked too: a resume holding the row (it read the old limit) is
+    # waited for, and its stop moved once it commits; a resume waiting for this lock
+    # reads the new limit.
+    active = list(
+        locked_sessions().filter(user=user, kind=Kind.STOPWATCH, state__in=Session.ACTIVE_STATES)
+    )
+    now = timezone.now()  # once the locks are held
+    for session in active:
         _settle(user, session, now)
         if session.state != State.RUNNING:
             continue  # it had reached the old limit: stopped there

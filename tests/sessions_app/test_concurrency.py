@@ -495,3 +495,53 @@ def test_a_correction_racing_a_manual_entry_for_the_same_time_accepts_one():
         for earlier, later in itertools.pairwise(segments):
             assert earlier[1] <= later[0]
         assert_gapless(user_events(user))
+
+
+def test_a_new_stopwatch_limit_racing_its_resume_sets_the_stop_from_the_new_limit():
+    """PATCH me/settings/ (stopwatch_max_minutes) and resuming the paused stopwatch, at
+    once: the settings hold their row, then the session's; the resume holds the session's
+    and reads the settings unlocked. Whichever commits first, the running stopwatch ends
+    up stopping at the new limit, and neither waits for the other forever."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+        session = services.session_create(user=user, kind=Session.Kind.STOPWATCH)
+        services.session_pause(user=user, session_id=session.pk)
+
+        def act(index: int, client=client, session_id=session.pk):
+            if index == 0:
+                return client.patch(
+                    "/api/v1/me/settings/", {"stopwatch_max_minutes": 45}, format="json"
+                )
+            return client.post(f"{SESSIONS}{session_id}/start/")
+
+        answers = run_in_threads(2, act)
+
+        assert [answer.status_code for answer in answers] == [200, 200]
+        stored = Session.objects.get(pk=session.pk)
+        assert stored.state == Session.State.RUNNING
+        assert stored.target_end_at == (
+            stored.running_since + datetime.timedelta(minutes=45) - stored.closed_running_time
+        )
+        assert_gapless(user_events(user))
+
+
+def test_a_new_stopwatch_limit_racing_a_stopwatchs_creation_sets_the_stop_from_it():
+    """The same race with a stopwatch being created: both take the user row first."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+
+        def act(index: int, client=client):
+            if index == 0:
+                return client.patch(
+                    "/api/v1/me/settings/", {"stopwatch_max_minutes": 45}, format="json"
+                )
+            return client.post(SESSIONS, {"kind": "stopwatch"}, format="json")
+
+        answers = run_in_threads(2, act)
+
+        assert [answer.status_code for answer in answers] == [200, 201]
+        stored = Session.objects.get(user=user)
+        assert stored.target_end_at == stored.running_since + datetime.timedelta(minutes=45)
+        assert_gapless(user_events(user))
