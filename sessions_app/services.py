@@ -613,7 +613,7 @@ def stopwatch_limit_follow(*, user: User, timer_settings: TimerSettings, changed
     for session in active:
         _settle(user, session, now)
         if session.state != State.RUNNING:
-            continue  # it had reached the old limit: stopped there
+            continue  # paused (it reads the limit when resumed), or stopped at the old one
         target = _target_end_at(session, stopwatch_max=timer_settings.stopwatch_max_running_time)
         if target == session.target_end_at:
             continue
