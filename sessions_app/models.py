@@ -73,8 +73,9 @@ class Task(models.Model):
 class SessionQuerySet(models.QuerySet):
     """Sessions as they stand at a moment. A running session whose planned length is
     reached (a stopwatch: its user's `stopwatch_max_minutes` of running time) is ended at
-    its `target_end_at`, whether or not the worker has written it yet (`Session.as_of`); these filters and session_end_sql are the one way every read, report,
-    board, metric and the worker itself select by that rule."""
+    its `target_end_at`, whether or not the worker has written it yet (`Session.as_of`);
+    these filters and session_end_sql are the one way every read, report, board, metric
+    and the worker itself select by that rule."""
 
     def due(self, at: datetime.datetime) -> "SessionQuerySet":
         """Running past target_end_at at `at` (the planned length, or a stopwatch's limit):
