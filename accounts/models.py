@@ -124,6 +124,14 @@ class TimerSettings(models.Model):
     daily_goal_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
+    # A running stopwatch is stopped by the server at this much running time (a forgotten
+    # timer); null for no limit.
+    stopwatch_max_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=600,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
 
     class Meta:
         verbose_name_plural = "timer settings"
@@ -142,6 +150,11 @@ class TimerSettings(models.Model):
                 | models.Q(daily_goal_minutes__range=(1, 1440)),
                 name="timer_settings_daily_goal_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(stopwatch_max_minutes__isnull=True)
+                | models.Q(stopwatch_max_minutes__range=(1, 1440)),
+                name="timer_settings_stopwatch_max_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -154,6 +167,13 @@ class TimerSettings(models.Model):
             "long_break": self.long_break_minutes,
         }.get(kind)
         return None if minutes is None else minutes * 60
+
+    @property
+    def stopwatch_max_running_time(self) -> datetime.timedelta | None:
+        """The running time at which a stopwatch is stopped; None for no limit."""
+        if self.stopwatch_max_minutes is None:
+            return None
+        return datetime.timedelta(minutes=self.stopwatch_max_minutes)
 
 
 class PersonalAccessToken(models.Model):

@@ -65,6 +65,7 @@ class TimerSettingsSerializer(serializers.ModelSerializer):
             "auto_start_breaks",
             "auto_start_focus",
             "daily_goal_minutes",
+            "stopwatch_max_minutes",
         ]
 
 

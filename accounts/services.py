@@ -20,7 +20,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import deletion
+from accounts import deletion, settings_followers
 from accounts.models import CalendarFeed, PersonalAccessToken, TimerSettings, User
 from accounts.secrets import secret_hash, secret_new, secret_prefix
 from accounts.selectors import inactive_guests
@@ -245,9 +245,19 @@ def profile_update(*, user: User, **changes: Any) -> User:
 @transaction.atomic
 def timer_settings_update(*, user: User, **changes: Any) -> TimerSettings:
     """Applies validated settings changes; records `settings.updated` when anything changed."""
+    if "stopwatch_max_minutes" in changes:
+        # The user row first, as creating a session takes it: a stopwatch created
+        # meanwhile is then either committed (and its stop moved by the follower below)
+        # or created after this commits, reading the new limit.
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
     timer_settings = TimerSettings.objects.select_for_update(no_key=True).get(user=user)
+    changed = {name for name, value in changes.items() if getattr(timer_settings, name) != value}
     if not _changes_apply(timer_settings, changes, full_clean=True):
         return timer_settings
+    # Before the event: a follower may lock session rows, which come before the user's
+    # event stream row in the lock order (accounts.settings_followers).
+    for follower in settings_followers.timer_settings_followers():
+        follower(user=user, timer_settings=timer_settings, changed=changed)
     event_record(
         user=user, type="settings.updated", data={"settings": settings_data(timer_settings)}
     )

@@ -141,18 +141,32 @@ def badges_award(
     return _award(user, candidates, held)
 
 
-# The events after which a badge may have been earned.
+# The events after which a badge may have been earned (a session.updated only when it
+# corrected an ended session's times).
 BADGE_EVENT_TYPES = frozenset(
-    {"session.stopped", "session.completed", "session.logged", "settings.updated"}
+    {
+        "session.stopped",
+        "session.completed",
+        "session.logged",
+        "session.updated",
+        "settings.updated",
+    }
 )
 
 
 def badges_on_event(recorded: Recorded) -> None:
     """Awards what the recorded change earned, in its transaction (events.registry)."""
-    if recorded.event.type == "settings.updated":
-        badges_award(user=recorded.user, now=recorded.event.at)
-        return
     session, now = recorded.subject, recorded.event.at
+    if recorded.event.type == "session.updated":
+        # Corrected times move completions within the history, which the incremental
+        # rules below assume settled: the full evaluation, in the week of the new end.
+        # A badge that only time now removed earned stays (badges are never taken back).
+        if recorded.event.data.get("times_corrected") and session.ended_at is not None:
+            badges_award(user=recorded.user, at=session.ended_at, now=now)
+        return
+    if recorded.event.type == "settings.updated":
+        badges_award(user=recorded.user, now=now)
+        return
     if session.kind == Session.Kind.FOCUS and session.state == Session.State.COMPLETED:
         badges_award_after_focus(user=recorded.user, session=session, now=now)
     elif session.kind in Session.FOCUS_KINDS and session.state in Session.ENDED_STATES:
@@ -169,8 +183,15 @@ def badges_on_event(recorded: Recorded) -> None:
 
 def badges_on_events(records: list[Recorded]) -> None:
     """Awards what many changes recorded together earned (events.log.events_record: an
-    import): every badge the history now earns, looked for once."""
-    badges_award(user=records[0].user, now=records[-1].event.at)
+    import): every badge the history now earns, looked for once. A session.updated counts
+    only when it corrected times, as in badges_on_event (a bulk rename earns nothing)."""
+    earning = [
+        record
+        for record in records
+        if record.event.type != "session.updated" or record.event.data.get("times_corrected")
+    ]
+    if earning:
+        badges_award(user=earning[0].user, now=earning[-1].event.at)
 
 
 def badges_award_after_focus(

@@ -34,13 +34,17 @@ CHECKS: dict[str, str] = {
         GROUP BY s.id, s.closed_running_time
         HAVING s.closed_running_time <> coalesce(sum(g.ended_at - g.started_at), interval '0')
     """,
-    "target_end_at is where the open segment reaches the plan (null unless running)": """
-        SELECT id FROM sessions_app_session
-        WHERE (state <> 'running' AND target_end_at IS NOT NULL)
-           OR (state = 'running' AND planned_seconds IS NULL AND target_end_at IS NOT NULL)
-           OR (state = 'running' AND planned_seconds IS NOT NULL AND target_end_at IS DISTINCT FROM
-               running_since + greatest(make_interval(secs => planned_seconds)
-                                        - closed_running_time, interval '0'))
+    "target_end_at is where the open segment reaches the plan, or a stopwatch the user's "
+    "stopwatch_max_minutes (null unless running)": """
+        SELECT s.id FROM sessions_app_session s
+        JOIN accounts_timersettings t ON t.user_id = s.user_id
+        WHERE (s.state <> 'running' AND s.target_end_at IS NOT NULL)
+           OR (s.state = 'running' AND s.target_end_at IS DISTINCT FROM
+               s.running_since + greatest(
+                   CASE WHEN s.planned_seconds IS NOT NULL
+                        THEN make_interval(secs => s.planned_seconds)
+                        ELSE make_interval(mins => t.stopwatch_max_minutes) END
+                   - s.closed_running_time, interval '0'))
     """,
     "an ended session ends at or after its last segment": """
         SELECT s.id FROM sessions_app_session s

@@ -50,6 +50,7 @@ from sessions_app.serializers import (
     SessionImportResultSerializer,
     SessionLogInput,
     SessionSerializer,
+    SessionStopInput,
     SessionUpdateInput,
     TagSerializer,
     TaskFilterInput,
@@ -372,6 +373,11 @@ class SessionViewSet(viewsets.ViewSet):
             200: SessionSerializer,
             400: invalid(REFERENCE_INVALID),
             404: SESSION_NOT_FOUND,
+            409: problem(
+                "Corrected times overlap another session (`overlap`, with its id as "
+                "`overlapping_session`).",
+                OVERLAP,
+            ),
             412: problem(
                 "The version differs from If-Match (`version_mismatch`, with the session).",
                 VERSION_MISMATCH,
@@ -433,15 +439,18 @@ class SessionViewSet(viewsets.ViewSet):
         return self._transition(request, services.session_pause, pk)
 
     @extend_schema(
-        request=None,
+        request=SessionStopInput,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
-        responses={200: SessionSerializer, 404: SESSION_NOT_FOUND},
-        summary="End now: completed if the planned length was reached, else interrupted",
+        responses={200: SessionSerializer, 400: invalid(), 404: SESSION_NOT_FOUND},
+        summary="End now, or at `at`: completed if the planned length was reached, "
+        "else interrupted",
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def stop(self, request, pk: int):
-        return self._transition(request, services.session_stop, pk)
+        # No body is the common case: no serializer is built for it (the hot path).
+        at = validated(SessionStopInput, request.data).get("at") if request.data else None
+        return session_response(services.session_stop(user=request.user, session_id=pk, at=at))
 
     @extend_schema(
         request=None,

@@ -21,6 +21,10 @@ class SessionsAppConfig(AppConfig):
         # Tasks and projects are PROTECTed from deletion while sessions use them, so a
         # deleted account's history goes first, in order (accounts.deletion).
         user_deletion_step_register(user_history_delete)
+        from accounts.settings_followers import timer_settings_follower_register
+
+        # A new stopwatch_max_minutes moves the running stopwatch's stop.
+        timer_settings_follower_register(services.stopwatch_limit_follow)
         from accounts.export import export_section_register
         from sessions_app import account_export
 

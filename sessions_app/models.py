@@ -111,12 +111,14 @@ class Tag(models.Model):
 
 class SessionQuerySet(models.QuerySet):
     """Sessions as they stand at a moment. A running session whose planned length is
-    reached is completed at its `target_end_at`, whether or not the worker has written
-    it yet (`Session.as_of`); these filters and session_end_sql are the one way every read, report,
-    board, metric and the worker itself select by that rule."""
+    reached (a stopwatch: its user's `stopwatch_max_minutes` of running time) is ended at
+    its `target_end_at`, whether or not the worker has written it yet (`Session.as_of`);
+    these filters and session_end_sql are the one way every read, report, board, metric
+    and the worker itself select by that rule."""
 
     def due(self, at: datetime.datetime) -> "SessionQuerySet":
-        """Running past the planned length at `at`: completed at target_end_at."""
+        """Running past target_end_at at `at` (the planned length, or a stopwatch's limit):
+        completed there."""
         return self.filter(due_q(at))
 
     def active_at(self, at: datetime.datetime) -> "SessionQuerySet":
@@ -224,7 +226,9 @@ class Session(models.Model):
     # When the session was opened (created running, or created paused and not yet run).
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    # Set while running and planned: the moment the planned length is reached.
+    # Set while running: the moment it ends by itself, where the planned length is reached
+    # or, for a stopwatch, the user's stopwatch_max_minutes of running time (null with no
+    # limit). Every read takes a running session past it as ended there (due_q).
     target_end_at = models.DateTimeField(null=True, blank=True)
     # Derived from the segments and kept with them in every transition, so that a
     # session can be shown without reading its segments: the total of the closed
@@ -336,7 +340,7 @@ class Session(models.Model):
         )
 
     def is_due(self, at: datetime.datetime) -> bool:
-        """Running and past the planned length: it completed at target_end_at."""
+        """Running and past target_end_at (the plan, or a stopwatch's limit): it ended there."""
         return (
             self.state == self.State.RUNNING
             and self.target_end_at is not None

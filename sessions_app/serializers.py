@@ -205,6 +205,25 @@ class SessionUpdateInput(serializers.Serializer):
     project = project_input()
     tags = tags_input()
     planned_seconds = PlannedSecondsField(required=False)
+    started_at = BoundedDateTimeField(
+        required=False,
+        help_text="Corrects the start: on an ended session, its running time becomes the one "
+        "span from here to ended_at; on an active one, only earlier, and the first running "
+        "span starts here.",
+    )
+    ended_at = BoundedDateTimeField(
+        required=False,
+        help_text="Corrects the end of an ended session (its running time becomes the one "
+        "span from started_at to here); not accepted on an active session.",
+    )
+
+
+class SessionStopInput(serializers.Serializer):
+    at = BoundedDateTimeField(
+        required=False,
+        help_text="When it really ended (a forgotten timer): a past moment, not before the "
+        "session's last start or pause. Default: now.",
+    )
 
 
 class SessionLogInput(serializers.Serializer):

@@ -24,6 +24,7 @@ from pomodoro.exceptions import (
     VersionMismatch,
 )
 from pomodoro.metrics import TIMER_COMPLETION_LAG
+from pomodoro.timefmt import isoformat_utc
 from sessions_app import statements
 from sessions_app.locks import (
     due_sessions_skipping_locked,
@@ -57,6 +58,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 # would pile up behind the user's back.
 AUTO_START_GRACE = datetime.timedelta(seconds=60)
 MAX_MANUAL_LENGTH = datetime.timedelta(hours=24)
+# `data.reason` of the session.stopped of a stopwatch the server stopped at the limit.
+MAX_DURATION = "max_duration"
 
 
 # --- Sessions: the pieces every transition is made of -------------------------------
@@ -88,17 +91,36 @@ def _lock_session(user: User, session_id: int) -> Session:
 def _open_segment(session: Session, at: datetime.datetime) -> None:
     """Starts a running stretch at `at` in memory; `_save(segment=OPEN)` writes its row."""
     session.running_since = at
-    if session.planned_seconds is not None:
-        session.target_end_at = _target_end_at(session)
+    session.target_end_at = _target_end_at(session, stopwatch_max=_stopwatch_max(session))
 
 
-def _target_end_at(session: Session) -> datetime.datetime:
-    """When the open segment reaches the planned length; never before the segment began.
-    A plan may be a fraction of a second below the time already run (it may equal
+def _stopwatch_max(session: Session) -> datetime.timedelta | None:
+    """The running time at which the server stops this stopwatch (the user's
+    `stopwatch_max_minutes`), None for no limit or a timed kind (read only for a stopwatch)."""
+    if session.kind != Kind.STOPWATCH:
+        return None
+    minutes = TimerSettings.objects.values_list("stopwatch_max_minutes", flat=True).get(
+        user_id=session.user_id
+    )
+    return None if minutes is None else datetime.timedelta(minutes=minutes)
+
+
+def _target_end_at(
+    session: Session, *, stopwatch_max: datetime.timedelta | None = None
+) -> datetime.datetime | None:
+    """When the open segment ends by itself: where it reaches the planned length, or for a
+    stopwatch `stopwatch_max` of running time (None: no limit); never before the segment
+    began. A plan may be a fraction of a second below the time already run (it may equal
     elapsed_seconds, which is rounded down): such a run completes the moment it starts,
-    as a segment cannot end before it starts."""
-    left = datetime.timedelta(seconds=session.planned_seconds) - session.closed_running_time
-    return session.running_since + max(left, datetime.timedelta(0))
+    as a segment cannot end before it starts. Every read and the worker take a running
+    session past this moment as ended there (sessions_app.models.due_q)."""
+    if session.planned_seconds is not None:
+        limit = datetime.timedelta(seconds=session.planned_seconds)
+    elif stopwatch_max is not None:
+        limit = stopwatch_max
+    else:
+        return None
+    return session.running_since + max(limit - session.closed_running_time, datetime.timedelta(0))
 
 
 SESSION_STATE_FIELDS = [
@@ -170,11 +192,16 @@ def _insert_session(session: Session) -> Session:
 def _settle(user: User, session: Session, now: datetime.datetime) -> Session | None:
     """Completes a locked running session whose planned length is reached, at exactly its
     target_end_at, and auto-starts the next step when the settings say so. Returns the
-    auto-started session, if any."""
+    auto-started session, if any. A stopwatch's target_end_at is its
+    `stopwatch_max_minutes`: it is stopped there as a forgotten timer (`session.stopped`
+    with `reason: max_duration`), and nothing follows it."""
     if not session.is_due(now):
         return None
     ended_at = session.target_end_at
     _end(session, at=ended_at, state=State.COMPLETED)
+    if session.kind == Kind.STOPWATCH:
+        _record(user, "session.stopped", session, now, reason=MAX_DURATION)
+        return None
     _record(user, "session.completed", session, now)
     return _auto_start_next(user, session, now)
 
@@ -292,9 +319,7 @@ def session_create(
         started_at=now,
     )
     if start:
-        session.running_since = now
-        if planned_seconds is not None:
-            session.target_end_at = now + datetime.timedelta(seconds=planned_seconds)
+        _open_segment(session, now)
     _insert_session(session)
     if start:
         SessionSegment.objects.create(session=session, user_id=user.pk, started_at=now)
@@ -334,17 +359,49 @@ def session_pause(*, user: User, session_id: int) -> Session:
 
 
 @transaction.atomic
-def session_stop(*, user: User, session_id: int) -> Session:
-    """Ends the session now: completed if it reached its planned length (always for a
-    stopwatch), else interrupted. Stopping an ended session changes nothing."""
+def session_stop(*, user: User, session_id: int, at: datetime.datetime | None = None) -> Session:
+    """Ends the session now, or at `at` (a past moment: a forgotten timer, whose running
+    time after `at` is cut): completed if it reached its planned length by then (always
+    for a stopwatch), else interrupted. Stopping an ended session changes nothing, also
+    one that ended by time after `at` (PATCH its `ended_at` to correct that). `at` in the
+    future or before the session's last start or pause is invalid."""
+    if at is not None and at > timezone.now():
+        raise ValidationError({"at": ["Cannot be in the future."]})
     session = _lock_session(user, session_id)
-    now = timezone.now()
+    now = timezone.now()  # read once the lock is held: a change we waited for came before it
     _settle(user, session, now)
     if session.state in Session.ENDED_STATES:
         return session
-    _end(session, at=now, state=_stop_state(session, now))
+    end = now
+    if at is not None:
+        last_change = _last_start_or_pause(session)
+        if at < last_change:
+            raise ValidationError(
+                {
+                    "at": [
+                        "Must not be before the session's last start or pause, "
+                        f"{isoformat_utc(last_change)}."
+                    ]
+                }
+            )
+        end = at
+    _end(session, at=end, state=_stop_state(session, end))
     _record(user, "session.stopped", session, now)
     return session
+
+
+def _last_start_or_pause(session: Session) -> datetime.datetime:
+    """The last moment the session started or paused: the open segment's start while it
+    runs, else the last segment's end (its opening when it never ran)."""
+    if session.running_since is not None:
+        return session.running_since
+    last_pause = (
+        SessionSegment.objects.filter(session_id=session.pk)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    return max(session.started_at, last_pause or session.started_at)
 
 
 @transaction.atomic
@@ -370,7 +427,16 @@ def session_reset(*, user: User, session_id: int) -> tuple[Session, Session]:
     return session, fresh
 
 
-EDITABLE_SESSION_FIELDS = {"name", "description", "task", "project", "tags", "planned_seconds"}
+TIME_FIELDS = {"started_at", "ended_at"}
+EDITABLE_SESSION_FIELDS = {
+    "name",
+    "description",
+    "task",
+    "project",
+    "tags",
+    "planned_seconds",
+    *TIME_FIELDS,
+}
 # The fields written for the attributes that references set.
 _FIELD_OF_ATTRIBUTE = {"task_id": "task", "project_id": "project"}
 
@@ -379,12 +445,16 @@ _FIELD_OF_ATTRIBUTE = {"task_id": "task", "project_id": "project"}
 def session_update(
     *, user: User, session_id: int, expected_version: int | None = None, **changes: Any
 ) -> Session:
-    """Edits a session; with `expected_version` (If-Match), only if nobody changed it since."""
+    """Edits a session; with `expected_version` (If-Match), only if nobody changed it since.
+    `started_at` and `ended_at` correct its times (`_times_correct`)."""
     unknown = set(changes) - EDITABLE_SESSION_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    times = {name: changes.pop(name) for name in TIME_FIELDS & set(changes)}
     references = session_references(user, changes)  # before the session's lock (locks.py)
-    session = _lock_session(user, session_id)
+    # New time is claimed under the locks log/ takes; other edits lock the session alone.
+    lock = _lock_for_new_time if times else _lock_session
+    session = lock(user, session_id)
     now = timezone.now()
     # Settled first: a completion by time since the client read the session is a change
     # too, and the version compared must be the one a read would show now.
@@ -396,18 +466,171 @@ def session_update(
     if "planned_seconds" in changes and changes["planned_seconds"] != session.planned_seconds:
         _check_planned_change(session, changes["planned_seconds"], now)
     changed = [name for name, value in changes.items() if getattr(session, name) != value]
-    if not changed:
+    corrected = _times_correct(user, session, times, now) if times else []
+    if not changed and not corrected:
         return session
     for name in changed:
         setattr(session, name, changes[name])
-    fields = [_FIELD_OF_ATTRIBUTE.get(name, name) for name in changed]
+    fields = [_FIELD_OF_ATTRIBUTE.get(name, name) for name in changed] + corrected
     if "planned_seconds" in changed and session.state == State.RUNNING:
         session.target_end_at = _target_end_at(session)
         fields.append("target_end_at")
-    _save(session, fields)
-    _record(user, "session.updated", session, now)
+    _save(session, list(dict.fromkeys(fields)))
+    # `times_corrected` tells the badges reaction to re-read the history (analytics.services).
+    more = {"times_corrected": True} if corrected else {}
+    _record(user, "session.updated", session, now, **more)
     _settle(user, session, now)  # a plan shortened to what already ran completes it now
     return session
+
+
+def _lock_for_new_time(user: User, session_id: int) -> Session:
+    """Locks as `session_log` does before claiming time, so that no entry, resume or other
+    correction can pass the overlap check beside this one: the user row, then the session
+    and the user's active session in primary-key order (sessions_app.locks). Another
+    active session is settled: the time after its target is free."""
+    locked_user(user.pk)
+    locked = list(
+        locked_sessions()
+        .filter(user=user)
+        .filter(Q(pk=session_id) | Q(state__in=Session.ACTIVE_STATES))
+    )
+    now = timezone.now()
+    found = None
+    for session in locked:
+        if session.pk == int(session_id):  # the router passes the path's id as text
+            found = session
+        else:
+            _settle(user, session, now)
+    if found is None:
+        raise NotFound("No such session.")
+    return found
+
+
+def _overlapping_session(
+    user: User,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime,
+    *,
+    besides: int | None = None,
+) -> int | None:
+    """A live session of the user (other than `besides`) with running time in
+    [started_at, ended_at): an open segment counts until further notice, a pause is free."""
+    segments = SessionSegment.objects.filter(
+        user=user, session__deleted_at__isnull=True, started_at__lt=ended_at
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=started_at))
+    if besides is not None:
+        segments = segments.exclude(session_id=besides)
+    return segments.values_list("session_id", flat=True).first()
+
+
+def _ensure_no_overlap(user: User, started_at, ended_at, *, besides: int | None = None) -> None:
+    overlapping = _overlapping_session(user, started_at, ended_at, besides=besides)
+    if overlapping is not None:
+        raise Overlap(
+            "This time overlaps another session.", extra={"overlapping_session": overlapping}
+        )
+
+
+def _times_correct(
+    user: User, session: Session, times: dict[str, datetime.datetime], now: datetime.datetime
+) -> list[str]:
+    """Applies `started_at` / `ended_at` corrections to the locked session (its segment rows
+    are written here, the session's fields by the caller); answers the fields changed.
+
+    Ended: the running time becomes the one span between them, pauses dropped, under the
+    rules of `session_log` (past, 1 s to 24 h, no overlap); completed if the span reaches
+    the planned length (always for a stopwatch), else interrupted. Active: only an earlier
+    `started_at`, which the first running span (and so `target_end_at`) follows; the
+    caller's settle then completes a session the move made due. Values equal to the
+    current ones change nothing (a client sending the object back keeps its pauses)."""
+    if session.is_active:
+        return _active_start_correct(user, session, times, now)
+    started_at = times.get("started_at", session.started_at)
+    ended_at = times.get("ended_at", session.ended_at)
+    if (started_at, ended_at) == (session.started_at, session.ended_at):
+        return []
+    length = ended_at - started_at
+    # Reported on ended_at when it was sent, as log/ does; else on the started_at sent.
+    field = "ended_at" if "ended_at" in times else "started_at"
+    errors = {}
+    if started_at > now:
+        errors["started_at"] = ["Cannot be in the future."]
+    if ended_at > now:
+        errors["ended_at"] = ["A session cannot end in the future."]
+    if length < datetime.timedelta(seconds=1):
+        errors[field] = ["ended_at must be at least one second after started_at."]
+    elif length > MAX_MANUAL_LENGTH:
+        errors[field] = ["A session can last 24 hours at most."]
+    if errors:
+        raise ValidationError(errors)
+    _ensure_no_overlap(user, started_at, ended_at, besides=session.pk)
+    SessionSegment.objects.filter(session_id=session.pk).delete()
+    SessionSegment.objects.create(
+        session_id=session.pk, user_id=user.pk, started_at=started_at, ended_at=ended_at
+    )
+    session.started_at, session.ended_at = started_at, ended_at
+    session.closed_running_time = length
+    session.state = _stop_state(session, ended_at)
+    return ["started_at", "ended_at", "closed_running_time", "state"]
+
+
+def _active_start_correct(
+    user: User, session: Session, times: dict[str, datetime.datetime], now: datetime.datetime
+) -> list[str]:
+    if "ended_at" in times:
+        raise ValidationError(
+            {"ended_at": ["An active session has no end yet: stop it (with `at`) instead."]}
+        )
+    started_at = times["started_at"]
+    if started_at == session.started_at:
+        return []
+    if started_at > session.started_at:
+        raise ValidationError({"started_at": ["An active session's start can only move earlier."]})
+    first = SessionSegment.objects.filter(session_id=session.pk).order_by("started_at").first()
+    claimed_until = session.started_at if first is None else first.started_at
+    _ensure_no_overlap(user, started_at, claimed_until, besides=session.pk)
+    session.started_at = started_at
+    fields = ["started_at"]
+    if first is None:
+        return fields  # never ran: no running time moves
+    gained = first.started_at - started_at
+    SessionSegment.objects.filter(pk=first.pk).update(started_at=started_at)
+    if first.ended_at is None:
+        session.running_since = started_at
+        fields.append("running_since")
+    else:
+        session.closed_running_time += gained
+        fields.append("closed_running_time")
+    if session.target_end_at is not None:
+        session.target_end_at -= gained
+        fields.append("target_end_at")
+    return fields
+
+
+def stopwatch_limit_follow(*, user: User, timer_settings: TimerSettings, changed: set) -> None:
+    """A new `stopwatch_max_minutes` moves the running stopwatch's stop (its target_end_at)
+    at once, and stops it there if it has run that long already (accounts.settings_followers:
+    called in the settings' transaction, before its event)."""
+    if "stopwatch_max_minutes" not in changed:
+        return
+    # Paused ones are locked too: a resume holding the row (it read the old limit) is
+    # waited for, and its stop moved once it commits; a resume waiting for this lock
+    # reads the new limit.
+    active = list(
+        locked_sessions().filter(user=user, kind=Kind.STOPWATCH, state__in=Session.ACTIVE_STATES)
+    )
+    now = timezone.now()  # once the locks are held
+    for session in active:
+        _settle(user, session, now)
+        if session.state != State.RUNNING:
+            continue  # paused (it reads the limit when resumed), or stopped at the old one
+        target = _target_end_at(session, stopwatch_max=timer_settings.stopwatch_max_running_time)
+        if target == session.target_end_at:
+            continue
+        session.target_end_at = target
+        _save(session, ["target_end_at"])
+        _record(user, "session.updated", session, now)
+        _settle(user, session, now)
 
 
 def _check_planned_change(session: Session, planned_seconds: int | None, now) -> None:
@@ -479,18 +702,7 @@ def session_log(
     # A running session past its target ended there: the time after it is free.
     if active is not None:
         _settle(user, active, timezone.now())
-    overlapping = (
-        SessionSegment.objects.filter(
-            user=user, session__deleted_at__isnull=True, started_at__lt=ended_at
-        )
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=started_at))
-        .values_list("session_id", flat=True)
-        .first()
-    )
-    if overlapping is not None:
-        raise Overlap(
-            "This time overlaps another session.", extra={"overlapping_session": overlapping}
-        )
+    _ensure_no_overlap(user, started_at, ended_at)
     session = Session.objects.create(
         user=user,
         kind=kind,

@@ -593,6 +593,54 @@ def _(w):
     return response
 
 
+def finished_started_at(w) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(
+        w.client.get(w.url(API + "/sessions/{id}/")).json()["started_at"]
+    )
+
+
+@case("patch", "/sessions/{id}/", 200, "corrected times")
+def _(w):
+    ended_at = finished_started_at(w) + datetime.timedelta(minutes=10)
+    return w.client.patch(w.url(API + "/sessions/{id}/"), {"ended_at": ended_at.isoformat()})
+
+
+@case("patch", "/sessions/{id}/", 400, "an end in the future")
+def _(w):
+    return w.client.patch(w.url(API + "/sessions/{id}/"), {"ended_at": "2999-01-01T00:00:00Z"})
+
+
+@case("patch", "/sessions/{id}/", 409, "overlap")
+def _(w):
+    started_at = finished_started_at(w)
+    entry = {
+        "started_at": (started_at - datetime.timedelta(minutes=30)).isoformat(),
+        "ended_at": (started_at - datetime.timedelta(minutes=10)).isoformat(),
+    }
+    assert w.client.post(API + "/sessions/log/", entry).status_code == 201
+    corrected = (started_at - datetime.timedelta(minutes=20)).isoformat()
+    response = w.client.patch(w.url(API + "/sessions/{id}/"), {"started_at": corrected})
+    assert "overlapping_session" in response.json()
+    return response
+
+
+@case("post", "/sessions/{id}/stop/", 200, "at a past moment")
+def _(w):
+    session = w.session(kind="stopwatch")
+    return w.client.post(
+        w.url(API + "/sessions/{id}/stop/", id=session),
+        {"at": w.client.get(w.url(API + "/sessions/{id}/", id=session)).json()["started_at"]},
+    )
+
+
+@case("post", "/sessions/{id}/stop/", 400, "at in the future")
+def _(w):
+    session = w.session()
+    return w.client.post(
+        w.url(API + "/sessions/{id}/stop/", id=session), {"at": "2999-01-01T00:00:00Z"}
+    )
+
+
 @case("delete", "/sessions/{id}/", 204)
 def _(w):
     return w.client.delete(w.url(API + "/sessions/{id}/", id=w.session()))

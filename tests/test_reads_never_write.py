@@ -61,6 +61,11 @@ def world():
     )
     due = services.session_create(user=user, task=task.pk, planned_seconds=1500)
     make_due(due.pk, seconds_ago=5)
+    # The teammate (on the user's team board and leaderboards) forgot a stopwatch: past
+    # its stopwatch_max_minutes, so a read that settled it would stop it.
+    TimerSettings.objects.filter(user=teammate).update(stopwatch_max_minutes=30)
+    stopwatch = services.session_create(user=teammate, kind=Session.Kind.STOPWATCH)
+    make_due(stopwatch.pk, seconds_ago=5)
     ids = {
         "projects": project.pk,
         "tasks": task.pk,
@@ -69,6 +74,7 @@ def world():
         "teams": team_id,
         "calendar": calendar_secret,
         "webhooks": webhook.pk,
+        "teammate_stopwatch": stopwatch.pk,
     }
     return user, ids
 
@@ -131,6 +137,7 @@ def test_no_get_writes_anything(world):
     due = Session.objects.get(pk=ids["sessions"])
     assert due.state == Session.State.RUNNING
     assert Session.objects.filter(user=user).count() == 2
+    assert Session.objects.get(pk=ids["teammate_stopwatch"]).state == Session.State.RUNNING
 
 
 def test_what_a_read_shows_of_a_due_session_is_what_the_worker_then_writes(world):
@@ -138,11 +145,17 @@ def test_what_a_read_shows_of_a_due_session_is_what_the_worker_then_writes(world
     client = client_for(user)
     shown = client.get(f"/api/v1/sessions/{ids['sessions']}/").json()
     active = client.get("/api/v1/sessions/active/")
+    stopwatch = Session.objects.get(pk=ids["teammate_stopwatch"])
+    teammate = client_for(stopwatch.user)
+    stopwatch_shown = teammate.get(f"/api/v1/sessions/{stopwatch.pk}/").json()
 
     completed, failed = services.sessions_complete_due()
 
     stored = client.get(f"/api/v1/sessions/{ids['sessions']}/").json()
-    assert (completed, failed) == (1, [])
+    stopwatch_stored = teammate.get(f"/api/v1/sessions/{stopwatch.pk}/").json()
+    assert (completed, failed) == (2, [])
     assert active.status_code == 204
     assert {**shown, "server_time": None} == {**stored, "server_time": None}
     assert shown["state"] == "completed"
+    assert {**stopwatch_shown, "server_time": None} == {**stopwatch_stored, "server_time": None}
+    assert (stopwatch_shown["state"], stopwatch_shown["elapsed_seconds"]) == ("completed", 1800)

@@ -20,6 +20,7 @@ DEFAULT_SETTINGS = {
     "auto_start_breaks": False,
     "auto_start_focus": False,
     "daily_goal_minutes": None,
+    "stopwatch_max_minutes": 600,
 }
 
 
@@ -217,6 +218,7 @@ def test_patch_settings_changes_every_field_and_records_one_event(
         "auto_start_breaks": True,
         "auto_start_focus": True,
         "daily_goal_minutes": 240,
+        "stopwatch_max_minutes": 90,
     }
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -252,6 +254,9 @@ def test_patch_settings_with_one_field_keeps_the_others(client, user):
         ("long_break_every", 12),
         ("daily_goal_minutes", 1),
         ("daily_goal_minutes", 1440),
+        ("stopwatch_max_minutes", 1),
+        ("stopwatch_max_minutes", 1440),
+        ("stopwatch_max_minutes", None),
     ],
 )
 def test_patch_settings_accepts_the_limits_of_each_range(client, user, field, value):
@@ -288,6 +293,8 @@ AT_LEAST_1 = "Ensure this value is greater than or equal to 1."
         ("long_break_every", 13, "Ensure this value is less than or equal to 12."),
         ("daily_goal_minutes", 0, AT_LEAST_1),
         ("daily_goal_minutes", 1441, "Ensure this value is less than or equal to 1440."),
+        ("stopwatch_max_minutes", 0, AT_LEAST_1),
+        ("stopwatch_max_minutes", 1441, "Ensure this value is less than or equal to 1440."),
         ("focus_minutes", None, "This field may not be null."),
         ("focus_minutes", "soon", "A valid integer is required."),
         ("auto_start_breaks", "perhaps", "Must be a valid boolean."),

@@ -130,21 +130,27 @@ def month_days(first: datetime.date) -> list[datetime.date]:
     return days
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    calendar=calendar,
-    anchor=st.sampled_from(ANCHORS),
-    lead=st.integers(min_value=0, max_value=36 * 60),
-    shapes=st.lists(session_shape, min_size=1, max_size=6),
-)
+def oracle_settings(max_examples: int):
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+# A user's calendar and a history of sessions near a DST change or a month's end.
+HISTORY = {
+    "calendar": calendar,
+    "anchor": st.sampled_from(ANCHORS),
+    "lead": st.integers(min_value=0, max_value=36 * 60),
+}
+
+
+@oracle_settings(60)
+@given(**HISTORY, shapes=st.lists(session_shape, min_size=1, max_size=6))
 def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, shapes):
     zone_name, day_starts_at, week_starts_on = calendar
-    sessions = laid_out(anchor - datetime.timedelta(minutes=lead), shapes)
-    focus, breaks, heat_by_day = oracle(sessions, zone_name, day_starts_at)
+    sessions = build_sessions(anchor, lead, shapes)
 
     with transaction.atomic():
         user = UserFactory(
@@ -154,45 +160,127 @@ def test_figures_equal_a_brute_force_recomputation(db, calendar, anchor, lead, s
             add_session(user, *segments, kind=kind)
         client = APIClient()
         client.force_authenticate(user)
+        assert_reports_equal_the_oracle(client, sessions, calendar)
+        transaction.set_rollback(True)
 
-        def get(path, **params):
-            response = client.get(API + path, params)
-            assert response.status_code == 200, response.content
-            return response.json()
 
-        days = sorted(set(focus) | set(breaks))
-        for month in sorted({day.replace(day=1) for day in days}):
-            body = get("analytics/summary/", period="month", date=month.isoformat())
-            expected = [
-                {"date": day.isoformat(), "focus_seconds": focus[day]} for day in month_days(month)
-            ]
-            assert body["by_day"] == expected
-            assert body["focus_seconds"] == sum(focus[day] for day in month_days(month))
-            assert body["break_seconds"] == sum(breaks[day] for day in month_days(month))
-            previous = (month - datetime.timedelta(days=1)).replace(day=1)
-            assert body["previous_focus_seconds"] == sum(focus[day] for day in month_days(previous))
-        for week in sorted({week_first(day, week_starts_on) for day in days}):
-            body = get("analytics/summary/", period="week", date=week.isoformat())
-            week_days = [week + datetime.timedelta(days=n) for n in range(7)]
-            assert body["by_day"] == [
-                {"date": day.isoformat(), "focus_seconds": focus[day]} for day in week_days
-            ]
-            assert body["previous_focus_seconds"] == sum(
-                focus[day - datetime.timedelta(days=7)] for day in week_days
+def assert_reports_equal_the_oracle(client, sessions, calendar) -> None:
+    """Every daily, weekly and monthly summary and the heatmap over the sessions' days
+    equal the brute-force walk over `sessions` [(kind, [(start, end), ...])]."""
+    zone_name, day_starts_at, week_starts_on = calendar
+    focus, breaks, heat_by_day = oracle(sessions, zone_name, day_starts_at)
+
+    def get(path, **params):
+        response = client.get(API + path, params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    days = sorted(set(focus) | set(breaks))
+    for month in sorted({day.replace(day=1) for day in days}):
+        body = get("analytics/summary/", period="month", date=month.isoformat())
+        expected = [
+            {"date": day.isoformat(), "focus_seconds": focus[day]} for day in month_days(month)
+        ]
+        assert body["by_day"] == expected
+        assert body["focus_seconds"] == sum(focus[day] for day in month_days(month))
+        assert body["break_seconds"] == sum(breaks[day] for day in month_days(month))
+        previous = (month - datetime.timedelta(days=1)).replace(day=1)
+        assert body["previous_focus_seconds"] == sum(focus[day] for day in month_days(previous))
+    for week in sorted({week_first(day, week_starts_on) for day in days}):
+        body = get("analytics/summary/", period="week", date=week.isoformat())
+        week_days = [week + datetime.timedelta(days=n) for n in range(7)]
+        assert body["by_day"] == [
+            {"date": day.isoformat(), "focus_seconds": focus[day]} for day in week_days
+        ]
+        assert body["previous_focus_seconds"] == sum(
+            focus[day - datetime.timedelta(days=7)] for day in week_days
+        )
+    for day in days:
+        body = get("analytics/summary/", period="day", date=day.isoformat())
+        assert (body["focus_seconds"], body["break_seconds"]) == (focus[day], breaks[day])
+
+    first, last = days[0], days[-1]
+    if last > first:
+        first += datetime.timedelta(days=1)  # a range that cuts some time off
+    cells = [[0] * 24 for _ in range(7)]
+    for (day, weekday, hour), time in heat_by_day.items():
+        if first <= day <= last:
+            cells[weekday][hour] += time
+    body = get("analytics/heatmap/", **{"from": first.isoformat(), "to": last.isoformat()})
+    assert body == {"cells": cells}
+
+
+def build_sessions(anchor, lead, shapes):
+    """[(kind, [(start, end), ...])] from hypothesis' shapes, one after another."""
+    return laid_out(anchor - datetime.timedelta(minutes=lead), shapes)
+
+
+# A correction: which session, the new start relative to its current one (minutes), and
+# the new length (minutes; some around 24 hours, on either side of the rule).
+correction = st.tuples(
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=-300, max_value=300),
+    st.one_of(
+        st.integers(min_value=1, max_value=600),
+        st.integers(min_value=24 * 60 - 1, max_value=24 * 60 + 1),
+    ),
+)
+
+
+def overlaps(span, others) -> bool:
+    start, end = span
+    return any(
+        other_start < end and start < other_end
+        for segments in others
+        for other_start, other_end in segments
+    )
+
+
+@oracle_settings(40)
+@given(
+    **HISTORY,
+    shapes=st.lists(session_shape, min_size=1, max_size=5),
+    corrections=st.lists(correction, min_size=1, max_size=6),
+)
+def test_reports_equal_the_oracle_after_any_sequence_of_corrections(
+    db, calendar, anchor, lead, shapes, corrections
+):
+    """PATCH started_at/ended_at replaces a session's running time by one span, unless it
+    overlaps another session or lasts over 24 hours (refused, nothing changed): after
+    every correction, every report equals the oracle over the sessions as corrected."""
+    zone_name, day_starts_at, week_starts_on = calendar
+    sessions = build_sessions(anchor, lead, shapes)
+    with transaction.atomic():
+        user = UserFactory(
+            timezone=zone_name, day_starts_at=day_starts_at, week_starts_on=week_starts_on
+        )
+        stored = [add_session(user, *segments, kind=kind) for kind, segments in sessions]
+        client = APIClient()
+        client.force_authenticate(user)
+        for index, shift, length in corrections:
+            index %= len(sessions)
+            kind, segments = sessions[index]
+            start = segments[0][0] + datetime.timedelta(minutes=shift)
+            span = (start, start + datetime.timedelta(minutes=length))
+            others = [other for n, (_, other) in enumerate(sessions) if n != index]
+
+            response = client.patch(
+                f"{API}sessions/{stored[index].pk}/",
+                {"started_at": span[0].isoformat(), "ended_at": span[1].isoformat()},
+                format="json",
             )
-        for day in days:
-            body = get("analytics/summary/", period="day", date=day.isoformat())
-            assert (body["focus_seconds"], body["break_seconds"]) == (focus[day], breaks[day])
 
-        first, last = days[0], days[-1]
-        if last > first:
-            first += datetime.timedelta(days=1)  # a range that cuts some time off
-        cells = [[0] * 24 for _ in range(7)]
-        for (day, weekday, hour), time in heat_by_day.items():
-            if first <= day <= last:
-                cells[weekday][hour] += time
-        body = get("analytics/heatmap/", **{"from": first.isoformat(), "to": last.isoformat()})
-        assert body == {"cells": cells}
+            if length > 24 * 60:
+                assert response.status_code == 400, response.content
+            elif overlaps(span, others):
+                assert response.status_code == 409, response.content
+            else:
+                assert response.status_code == 200, response.content
+                planned = stored[index].planned_seconds
+                reached = kind == "stopwatch" or length * 60 >= planned
+                assert response.json()["state"] == ("completed" if reached else "interrupted")
+                sessions[index] = (kind, [span])
+            assert_reports_equal_the_oracle(client, sessions, calendar)
         transaction.set_rollback(True)
 
 

@@ -413,3 +413,135 @@ def test_manual_entry_racing_a_resume_cannot_overlap_it():
         (session.pk, "running")
     ]
     assert [event.type for event in user_events(user)] == ["session.updated", "session.started"]
+
+
+def test_a_start_correction_racing_a_stop_leaves_one_consistent_span():
+    """PATCH started_at (earlier) and stop, at once, on a running session: whichever
+    commits first, the other applies to what it left (a stopped session's corrected start
+    gives it the one span from there to its end), and nothing is lost or counted twice."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+        session = services.session_create(user=user, planned_seconds=1500)
+        Session.objects.filter(pk=session.pk).update(
+            started_at=session.started_at - datetime.timedelta(minutes=10),
+            running_since=session.running_since - datetime.timedelta(minutes=10),
+            target_end_at=session.target_end_at - datetime.timedelta(minutes=10),
+        )
+        SessionSegment.objects.filter(session=session).update(
+            started_at=session.started_at - datetime.timedelta(minutes=10)
+        )
+        new_start = session.started_at - datetime.timedelta(minutes=15)
+
+        def act(index: int, session_id=session.pk, client=client, new_start=new_start):
+            if index == 0:
+                return client.patch(
+                    f"{SESSIONS}{session_id}/",
+                    {"started_at": new_start.isoformat()},
+                    format="json",
+                )
+            return client.post(f"{SESSIONS}{session_id}/stop/")
+
+        patched, stopped = run_in_threads(2, act)
+
+        assert (patched.status_code, stopped.status_code) == (200, 200), patched.content
+        stored = assert_session_consistent(session.pk)
+        assert stored.state == Session.State.INTERRUPTED
+        assert list(
+            SessionSegment.objects.filter(session=stored).values_list("started_at", "ended_at")
+        ) == [(new_start, stored.ended_at)]
+        assert stored.closed_running_time == stored.ended_at - new_start
+        assert sorted(event.type for event in user_events(user)) == [
+            "session.started",
+            "session.stopped",
+            "session.updated",
+        ]
+
+
+def test_a_correction_racing_a_manual_entry_for_the_same_time_accepts_one():
+    """An ended session's end is moved into a gap while a manual entry claims the same
+    gap: both take the user's lock, so exactly one is accepted."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+        now = timezone.now().replace(microsecond=0)
+        finished = services.session_log(
+            user=user,
+            started_at=now - datetime.timedelta(hours=3),
+            ended_at=now - datetime.timedelta(hours=2),
+        )
+        gap_end = now - datetime.timedelta(hours=1)
+
+        def act(index: int, client=client, finished=finished, gap_end=gap_end):
+            if index == 0:
+                return client.patch(
+                    f"{SESSIONS}{finished.pk}/", {"ended_at": gap_end.isoformat()}, format="json"
+                )
+            entry = {
+                "started_at": (gap_end - datetime.timedelta(minutes=30)).isoformat(),
+                "ended_at": gap_end.isoformat(),
+            }
+            return client.post(f"{SESSIONS}log/", entry, format="json")
+
+        answers = run_in_threads(2, act)
+
+        # The correction won (the entry overlaps it), or the entry did.
+        assert sorted(answer.status_code for answer in answers) in ([200, 409], [201, 409])
+        segments = list(
+            SessionSegment.objects.filter(user=user)
+            .order_by("started_at")
+            .values_list("started_at", "ended_at")
+        )
+        for earlier, later in itertools.pairwise(segments):
+            assert earlier[1] <= later[0]
+        assert_gapless(user_events(user))
+
+
+def test_a_new_stopwatch_limit_racing_its_resume_sets_the_stop_from_the_new_limit():
+    """PATCH me/settings/ (stopwatch_max_minutes) and resuming the paused stopwatch, at
+    once: the settings hold their row, then the session's; the resume holds the session's
+    and reads the settings unlocked. Whichever commits first, the running stopwatch ends
+    up stopping at the new limit, and neither waits for the other forever."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+        session = services.session_create(user=user, kind=Session.Kind.STOPWATCH)
+        services.session_pause(user=user, session_id=session.pk)
+
+        def act(index: int, client=client, session_id=session.pk):
+            if index == 0:
+                return client.patch(
+                    "/api/v1/me/settings/", {"stopwatch_max_minutes": 45}, format="json"
+                )
+            return client.post(f"{SESSIONS}{session_id}/start/")
+
+        answers = run_in_threads(2, act)
+
+        assert [answer.status_code for answer in answers] == [200, 200]
+        stored = Session.objects.get(pk=session.pk)
+        assert stored.state == Session.State.RUNNING
+        assert stored.target_end_at == (
+            stored.running_since + datetime.timedelta(minutes=45) - stored.closed_running_time
+        )
+        assert_gapless(user_events(user))
+
+
+def test_a_new_stopwatch_limit_racing_a_stopwatchs_creation_sets_the_stop_from_it():
+    """The same race with a stopwatch being created: both take the user row first."""
+    for _ in range(4):
+        user = UserFactory()
+        client = client_for(user)
+
+        def act(index: int, client=client):
+            if index == 0:
+                return client.patch(
+                    "/api/v1/me/settings/", {"stopwatch_max_minutes": 45}, format="json"
+                )
+            return client.post(SESSIONS, {"kind": "stopwatch"}, format="json")
+
+        answers = run_in_threads(2, act)
+
+        assert [answer.status_code for answer in answers] == [200, 201]
+        stored = Session.objects.get(user=user)
+        assert stored.target_end_at == stored.running_since + datetime.timedelta(minutes=45)
+        assert_gapless(user_events(user))

@@ -21,7 +21,7 @@ from sessions_app.models import Session, SessionSegment
 from sessions_app.services import sessions_complete_due
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.sessions_app.timer_helpers import iso, make_due
+from tests.sessions_app.timer_helpers import iso, make_due, move_into_past
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -359,3 +359,46 @@ def test_a_session_that_fails_to_complete_is_skipped_and_the_batch_commits():
     ]
     assert sessions_complete_due(limit=10) == (1, [])
     assert Session.objects.get(pk=failing.pk).state == "completed"
+
+
+def test_once_stops_a_forgotten_stopwatch_at_exactly_its_limit():
+    user = UserFactory()
+    user.timer_settings.stopwatch_max_minutes = 1
+    user.timer_settings.save()
+    other = UserFactory()  # the default limit, 600 minutes: not reached
+    response = client_for(user).post(SESSIONS, {"kind": "stopwatch"}, format="json")
+    stopwatch = Session.objects.get(pk=response.json()["id"])
+    assert stopwatch.target_end_at == stopwatch.started_at + datetime.timedelta(minutes=1)
+    move_into_past(stopwatch.pk, 65)
+    limit_at = stopwatch.started_at - datetime.timedelta(seconds=65) + datetime.timedelta(minutes=1)
+    running_id = client_for(other).post(SESSIONS, {"kind": "stopwatch"}, format="json").json()["id"]
+    move_into_past(running_id, 3600)
+
+    call_command("run_timer_worker", "--once", stdout=(first := io.StringIO()))
+    call_command("run_timer_worker", "--once", stdout=(second := io.StringIO()))
+
+    assert (first.getvalue(), second.getvalue()) == (
+        "completed 1 session(s)\n",
+        "completed 0 session(s)\n",
+    )
+    stored = Session.objects.get(pk=stopwatch.pk)
+    assert (stored.state, stored.ended_at, stored.closed_running_time) == (
+        "completed",
+        limit_at,
+        datetime.timedelta(minutes=1),
+    )
+    assert (stored.running_since, stored.target_end_at, stored.version) == (None, None, 2)
+    assert list(
+        SessionSegment.objects.filter(session=stored).values_list("started_at", "ended_at")
+    ) == [(limit_at - datetime.timedelta(minutes=1), limit_at)]
+    assert events_of(user) == [
+        (1, "session.started", stopwatch.pk, "running"),
+        (2, "session.stopped", stopwatch.pk, "completed"),
+    ]
+    stopped = Event.objects.get(user=user, seq=2)
+    assert stopped.data["reason"] == "max_duration"
+    assert stopped.data["session"]["elapsed_seconds"] == 60
+    assert stopped.data["session"]["ended_at"] == iso(limit_at)
+    # Nothing follows a stopwatch, whatever auto-start says; the other one runs on.
+    assert Session.objects.filter(user=user).count() == 1
+    assert Session.objects.get(pk=running_id).state == "running"
