@@ -9,37 +9,30 @@ from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import CalendarFeed, PersonalAccessToken, User
+from accounts.models import CalendarFeed, PersonalAccessToken, TimerSettings, User
 from accounts.secrets import secret_hash
 from events.models import Event
-
-_FIELDS = User._meta.concrete_fields
-_ATTNAMES = [field.attname for field in _FIELDS]
+from pomodoro.rows import instance_fetch, instance_from_row, select_list
 
 
 @cache
 def _user_by_id_statement() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _FIELDS)
-    return f"SELECT {columns} FROM {quote(User._meta.db_table)} WHERE id = %s"
+    table = connection.ops.quote_name(User._meta.db_table)
+    return f"SELECT {select_list(User)} FROM {table} WHERE id = %s"
 
 
 def user_by_id(user_id: int) -> User | None:
     """The user with this id, or None. Every authenticated request reads its user: the
     statement is written once here rather than compiled by the ORM on each request
-    (the same rows, through Model.from_db; docs/benchmarks.md, "CPU per timer action")."""
-    with connection.cursor() as cursor:
-        cursor.execute(_user_by_id_statement(), [user_id])
-        row = cursor.fetchone()
-    return None if row is None else User.from_db(connection.alias, _ATTNAMES, row)
+    (pomodoro.rows)."""
+    return instance_fetch(User, _user_by_id_statement(), [user_id])
 
 
 @cache
 def _user_with_token_statement() -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(field.column)}" for field in _FIELDS)
     return (
-        f"SELECT {columns}, t.id, t.scope, t.expires_at, t.last_used_at"
+        f"SELECT {select_list(User, 'u')}, t.id, t.scope, t.expires_at, t.last_used_at"
         f" FROM {quote(User._meta.db_table)} u"
         f" JOIN {quote(PersonalAccessToken._meta.db_table)} t ON t.user_id = u.id"
         " WHERE t.token_hash = %s"
@@ -57,8 +50,23 @@ def user_with_token(*, token_hash: str) -> tuple[User, tuple] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    width = len(_ATTNAMES)
-    return User.from_db(connection.alias, _ATTNAMES, row[:width]), row[width:]
+    user = instance_from_row(User, row)
+    return user, row[len(User._meta.concrete_fields) :]
+
+
+@cache
+def _timer_settings_statement() -> str:
+    table = connection.ops.quote_name(TimerSettings._meta.db_table)
+    return f"SELECT {select_list(TimerSettings)} FROM {table} WHERE user_id = %s"
+
+
+def timer_settings_of(user_id: int) -> TimerSettings:
+    """The user's timer settings (TimerSettings.DoesNotExist if none), written out for
+    the same reason as user_by_id: every session create reads them."""
+    found = instance_fetch(TimerSettings, _timer_settings_statement(), [user_id])
+    if found is None:
+        raise TimerSettings.DoesNotExist("The user has no timer settings.")
+    return found
 
 
 def personal_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:

@@ -12,8 +12,9 @@ savepoint), and a badge is never taken back."""
 
 import bisect
 import datetime
+import functools
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -172,13 +173,33 @@ def badges_on_event(recorded: Recorded) -> None:
     elif session.kind in Session.FOCUS_KINDS and session.state in Session.ENDED_STATES:
         # Focus time that is not a completed pomodoro (a stopwatch, an interrupted focus
         # session) can only bring the week's daily goals closer.
-        held = set(Badge.objects.filter(user=recorded.user).values_list("code", flat=True))
-        if Code.GOAL_WEEK not in held:
-            _award(
-                recorded.user,
-                _settings_badges(recorded.user, held, None, session.ended_at, now),
-                held,
-            )
+        goal_minutes, goal_week_held = _goal_week_state(recorded.user.pk)
+        if goal_minutes and not goal_week_held:
+            goal = datetime.timedelta(minutes=goal_minutes)
+            goal_at = _goal_week(recorded.user, goal, session.ended_at, now)
+            if goal_at is not None:
+                _award(recorded.user, {Code.GOAL_WEEK: goal_at}, set())
+
+
+@functools.cache
+def _goal_week_state_statement() -> str:
+    settings_table = TimerSettings._meta.db_table
+    badges = Badge._meta.db_table
+    return (
+        f"SELECT (SELECT daily_goal_minutes FROM {settings_table} WHERE user_id = %(user_id)s), "
+        f"EXISTS (SELECT 1 FROM {badges} WHERE user_id = %(user_id)s AND code = %(code)s)"
+    )
+
+
+def _goal_week_state(user_id: int) -> tuple[int | None, bool]:
+    """The user's daily goal (None: none set) and whether `goal_week` is held, in one
+    written-out statement: every stop of a stopwatch or an interrupted focus session
+    reads them, and the two ORM queries it took cost a tenth of a stop's CPU
+    (docs/benchmarks.md, "Issue 11: after")."""
+    with connection.cursor() as cursor:
+        cursor.execute(_goal_week_state_statement(), {"user_id": user_id, "code": Code.GOAL_WEEK})
+        goal_minutes, held = cursor.fetchone()
+    return goal_minutes, held
 
 
 def badges_on_events(records: list[Recorded]) -> None:

@@ -50,6 +50,7 @@ BENCH_ENVIRONMENT = {
     "JWT_ACCESS_TOKEN_MINUTES": "60",
     "LOG_LEVEL": "WARNING",
     "RATE_LIMITS_ENABLED": "false",
+    "METRICS_INTERNAL_ONLY": "true",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/"
     + os.environ.get("BENCH_DB", "pomodoro_bench"),
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),

@@ -20,8 +20,11 @@ from events.models import Event, EventStream
 from events.publish import publish_on_commit, user_group
 
 
-def _record_statement() -> str:
-    """Allocates the user's next `seq` and inserts the event, in one statement.
+def _record_statement(parts: tuple[str, ...] = (), reads: tuple[str, ...] = ()) -> str:
+    """Allocates the user's next `seq` and inserts the event, in one statement, with the
+    SQL of the reactions that run in it (events.registry.Phase.IN_STATEMENT) as
+    further CTEs reading `recorded`, the new row, and the `reads` expressions of the
+    others as further columns of its result.
 
     The upsert takes the row lock of the user's stream and holds it until commit, so
     concurrent transactions of one user get consecutive numbers in commit order, and a
@@ -34,8 +37,11 @@ def _record_statement() -> str:
     deadlock. With it, the user row always comes before the stream row.
     """
     return (
-        f"{_next_seqs('1')} INSERT INTO {Event._meta.db_table} (user_id, seq, type, at, data) "
-        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next RETURNING id, seq"
+        f"{_next_seqs('1')}, recorded AS (INSERT INTO {Event._meta.db_table} "
+        "(user_id, seq, type, at, data) "
+        "SELECT user_id, last_seq, %(type)s, %(at)s, %(data)s FROM next "
+        f"RETURNING id, user_id, seq, type, at, data){_reaction_ctes(parts)} "
+        f"SELECT {', '.join(['id', 'seq', *reads])} FROM recorded"
     )
 
 
@@ -53,7 +59,11 @@ def _next_seqs(count: str) -> str:
     )
 
 
-_statement: str | None = None
+def _reaction_ctes(parts: tuple[str, ...]) -> str:
+    return "".join(f", reaction_{n} AS ({sql})" for n, sql in enumerate(parts))
+
+
+_statements: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
 
 
 def event_record(
@@ -69,41 +79,47 @@ def event_record(
 
     `subject` is the object the event is about (a session), handed to the reactions as
     written; `at` is the moment of the change (default now)."""
-    global _statement
     if not connection.in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction of the change")
-    if _statement is None:
-        _statement = _record_statement()
     event = Event(user_id=user.pk, type=type, at=at or timezone.now(), data=data)
     data_field = Event._meta.get_field("data")
+    params = {
+        "user_id": user.pk,
+        "type": type,
+        "at": event.at,
+        "data": data_field.get_db_prep_value(data, connection),
+    }
+    parts = tuple(reaction.handler for reaction in registry.statement_parts_for(type))
+    for part in parts:
+        params.update(part.params(event))
+    readers = registry.readers_for(type)
+    key = (tuple(part.sql for part in parts), tuple(reaction.reads for reaction in readers))
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements.setdefault(key, _record_statement(*key))
     with connection.cursor() as cursor:
-        cursor.execute(
-            _statement,
-            {
-                "user_id": user.pk,
-                "type": type,
-                "at": event.at,
-                "data": data_field.get_db_prep_value(data, connection),
-            },
-        )
-        event.pk, event.seq = cursor.fetchone()
+        cursor.execute(statement, params)
+        event.pk, event.seq, *values = cursor.fetchone()
+    reads = {reaction.name: value for reaction, value in zip(readers, values, strict=True)}
     # Published before the reactions run: an event a reaction records (a badge earned)
     # has the higher seq, and its broadcast must come second.
     publish_on_commit(user_group(user.pk), {"type": "event.message", "event": event.as_message()})
-    registry.reactions_run(registry.Recorded(user=user, event=event, subject=subject))
+    registry.reactions_run(registry.Recorded(user=user, event=event, subject=subject, reads=reads))
     return event
 
 
-def _record_many_statement() -> str:
+def _record_many_statement(parts: tuple[str, ...]) -> str:
     """`_record_statement` for n events of one type at once: the stream row moves by n
-    in the same upsert (so the same lock and the same gapless numbering), and the
-    events are inserted from arrays, numbered in the order given."""
+    in the same upsert (so the same lock and the same gapless numbering), the events
+    are inserted from arrays, numbered in the order given, and the reactions of the
+    statement read every row of `recorded`."""
     return (
-        f"{_next_seqs('%(count)s')} INSERT INTO {Event._meta.db_table} "
+        f"{_next_seqs('%(count)s')}, recorded AS (INSERT INTO {Event._meta.db_table} "
         "(user_id, seq, type, at, data) "
         "SELECT next.user_id, next.last_seq - %(count)s + item.n, %(type)s, %(at)s, item.data "
         "FROM next, unnest(%(data)s::jsonb[]) WITH ORDINALITY AS item (data, n) "
-        "RETURNING id, seq"
+        f"RETURNING id, user_id, seq, type, at, data){_reaction_ctes(parts)} "
+        "SELECT id, seq FROM recorded"
     )
 
 
@@ -126,17 +142,19 @@ def events_record(
         return []
     at = at or timezone.now()
     encoder = Event._meta.get_field("data").encoder
+    params = {
+        "user_id": user.pk,
+        "count": len(items),
+        "type": type,
+        "at": at,
+        "data": [json.dumps(data, cls=encoder) for data, _ in items],
+    }
+    parts = tuple(reaction.handler for reaction in registry.statement_parts_for(type))
+    for part in parts:
+        # The parameters of a part depend only on the type and moment, which all share.
+        params.update(part.params(Event(user_id=user.pk, type=type, at=at, data={})))
     with connection.cursor() as cursor:
-        cursor.execute(
-            _record_many_statement(),
-            {
-                "user_id": user.pk,
-                "count": len(items),
-                "type": type,
-                "at": at,
-                "data": [json.dumps(data, cls=encoder) for data, _ in items],
-            },
-        )
+        cursor.execute(_record_many_statement(tuple(part.sql for part in parts)), params)
         ids = dict((seq, pk) for pk, seq in cursor.fetchall())
     first = min(ids)
     events = []

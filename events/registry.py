@@ -5,15 +5,17 @@ register here, in their AppConfig.ready(), what it must call:
 
 - Reactions: a rule of a higher app that follows a recorded event. They run in the
   order of REACTIONS below, each in the phase written there:
-    0. "integrations.webhooks", in the transaction: one outbox row per endpoint of the
-       user that wants the event (integrations.services), committed with the event,
-       sent by the webhook worker after the commit.
+    0. "integrations.webhooks", in the event's own statement: one outbox row per
+       endpoint of the user that wants the event (integrations.services), written by
+       the statement that inserts the event (no round trip of its own), committed with
+       it, sent by the webhook worker after the commit.
     1. "analytics.badges", in the transaction: a completed focus session (or any other
        change that can earn a badge) records the badge, and its `badge.earned` event,
        exactly once and together with the change (rolled back with it).
     2. "teams.member_status", after the commit: the member's new state is pushed to
-       the user's teams. The team lookup and the pushes need no lock, so they run
-       outside the transaction, not under the session's row lock.
+       the user's teams. The pushes need no lock, so they run outside the
+       transaction; the user's teams are read by the event's own statement (its
+       `reads`), which costs no round trip and takes no lock.
   A reaction registered under a name not listed here is refused at start-up, so this
   list is the whole truth.
 - Socket commands: the actions a client may send over the events socket
@@ -25,7 +27,7 @@ register here, in their AppConfig.ready(), what it must call:
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -35,6 +37,10 @@ logger = logging.getLogger("pomodoro.events")
 
 
 class Phase(enum.Enum):
+    # SQL added to the statement that inserts the event (a StatementPart): for a
+    # reaction that is only a write depending on the event row, on every event, where a
+    # statement of its own would cost a round trip (docs/benchmarks.md, "Issue 11: after").
+    IN_STATEMENT = "in the event's statement"
     IN_TRANSACTION = "in the transaction"
     AFTER_COMMIT = "after commit"
 
@@ -43,7 +49,7 @@ REACTIONS: tuple[tuple[str, Phase], ...] = (
     # The webhook outbox rows of the event, with it (rolled back with it). First, so
     # that a badge.earned recorded by the next reaction gets its rows after this
     # event's: the worker sends an endpoint's rows in the order they were written.
-    ("integrations.webhooks", Phase.IN_TRANSACTION),
+    ("integrations.webhooks", Phase.IN_STATEMENT),
     ("analytics.badges", Phase.IN_TRANSACTION),
     ("teams.member_status", Phase.AFTER_COMMIT),
 )
@@ -57,6 +63,22 @@ class Recorded:
     user: Any
     event: Any
     subject: Any = None
+    # What each reaction's `reads` expression gave, read by the event's statement.
+    reads: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatementPart:
+    """A reaction run inside the event's INSERT statement (Phase.IN_STATEMENT).
+
+    `sql` is the body of a data-modifying CTE (an INSERT ... SELECT) that reads the
+    CTE `recorded`, the new event rows (id, user_id, seq, type, at, data: one row, or
+    one per event of a batch), and its own named parameters (`%(name)s`, prefixed to
+    stay apart from the others'), which `params(event)` gives for the unsaved Event (no
+    id or seq yet; for a batch, an Event with only the type and moment they share)."""
+
+    sql: str
+    params: Callable[[Any], dict]
 
 
 @dataclass(frozen=True)
@@ -64,10 +86,17 @@ class Reaction:
     name: str
     phase: Phase
     event_types: frozenset[str]
-    handler: Callable[[Recorded], None]
+    # A StatementPart for Phase.IN_STATEMENT, else a function of the Recorded event.
+    handler: Callable[[Recorded], None] | StatementPart
     # The reaction to many events of one type recorded at once (events.log.events_record);
-    # without one, `handler` runs for each.
+    # without one, `handler` runs for each. (A StatementPart serves both: its SQL reads
+    # every row of `recorded`.)
     batch_handler: Callable[[list[Recorded]], None] | None = None
+    # An SQL expression the event's statement evaluates for this reaction (it may read
+    # `recorded`, the new event row); the handler finds its value in Recorded.reads.
+    # For a reaction after commit that needs a read: it costs no round trip there.
+    # Not read for a batch: there the handler reads for itself.
+    reads: str | None = None
 
 
 _reactions: dict[str, Reaction] = {}
@@ -78,17 +107,24 @@ def reaction_register(
     name: str,
     *,
     event_types: frozenset[str],
-    handler: Callable[[Recorded], None],
+    handler: Callable[[Recorded], None] | StatementPart,
     batch_handler: Callable[[list[Recorded]], None] | None = None,
+    reads: str | None = None,
 ) -> None:
-    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`,
-    and optionally its form for a batch of events of one type (`batch_handler`)."""
+    """Registers the reaction `name` (one of REACTIONS) to the events of `event_types`:
+    a StatementPart for a reaction listed IN_STATEMENT, a function for the others,
+    optionally with its form for a batch of events of one type (`batch_handler`) and
+    `reads` (see Reaction) if it needs a value read with the event."""
     phases = dict(REACTIONS)
     if name not in phases:
         raise LookupError(f"{name!r} is not in events.registry.REACTIONS")
+    if isinstance(handler, StatementPart) != (phases[name] is Phase.IN_STATEMENT):
+        raise TypeError(f"{name!r} runs {phases[name].value}: a StatementPart there only")
     if name in _reactions and _reactions[name].handler is not handler:
         raise ValueError(f"reaction {name!r} is registered already")
-    _reactions[name] = Reaction(name, phases[name], frozenset(event_types), handler, batch_handler)
+    _reactions[name] = Reaction(
+        name, phases[name], frozenset(event_types), handler, batch_handler, reads
+    )
     _by_type.clear()
 
 
@@ -105,10 +141,23 @@ def reactions_for(event_type: str) -> tuple[Reaction, ...]:
     return found
 
 
+def statement_parts_for(event_type: str) -> tuple[Reaction, ...]:
+    """The reactions to `event_type` that run in the event's statement, in order."""
+    return tuple(r for r in reactions_for(event_type) if r.phase is Phase.IN_STATEMENT)
+
+
+def readers_for(event_type: str) -> tuple[Reaction, ...]:
+    """The reactions to `event_type` with a `reads` expression, in order."""
+    return tuple(r for r in reactions_for(event_type) if r.reads is not None)
+
+
 def reactions_run(recorded: Recorded) -> None:
     """Runs the reactions to a just-recorded event: those of the transaction now (an
-    exception rolls the change back with them), the others once it commits."""
+    exception rolls the change back with them), those after commit once it commits.
+    (Those of the statement ran with the event's insert.)"""
     for reaction in reactions_for(recorded.event.type):
+        if reaction.phase is Phase.IN_STATEMENT:
+            continue
         if reaction.phase is Phase.IN_TRANSACTION:
             reaction.handler(recorded)
         else:
@@ -118,11 +167,14 @@ def reactions_run(recorded: Recorded) -> None:
 
 def reactions_run_batch(records: list[Recorded]) -> None:
     """`reactions_run` for events of one type recorded together: each reaction's batch
-    handler runs once for them all (or its handler for each), in the same phases."""
+    handler runs once for them all (or its handler for each), in the same phases.
+    (Those of the statement ran with the events' insert.)"""
     if not records:
         return
     event_type = records[0].event.type
     for reaction in reactions_for(event_type):
+        if reaction.phase is Phase.IN_STATEMENT:
+            continue
         if reaction.batch_handler is None:
             run = [partial(reaction.handler, recorded) for recorded in records]
         else:

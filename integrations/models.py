@@ -1,7 +1,7 @@
 """Outgoing webhooks: a user's endpoints and the outbox of deliveries to them.
 
 A delivery row is written in the transaction of the event it carries (the outbox,
-integrations.services.webhook_deliveries_on_event), so an event that commits is
+integrations.services.webhook_deliveries_part), so an event that commits is
 delivered at least once and one that rolls back never is. The webhook worker
 (integrations.delivery) sends the rows and records each attempt on them: the rows are
 also the endpoint's delivery log.

@@ -1,7 +1,8 @@
 """Changes to a user's webhooks, and the outbox rows that carry events to them.
 
 Design: a transactional outbox. Every recorded event of a user runs the reaction
-`integrations.webhooks` (events.registry, in the transaction, first of the reactions),
+`integrations.webhooks` (events.registry, in the statement that inserts the event, first
+of the reactions),
 which writes one delivery row per active endpoint of the user that wants the event's
 type. The row commits or rolls back with the event, so every committed event is
 delivered (at least once) and no rolled-back one ever is. The webhook worker
@@ -10,10 +11,12 @@ or from inside a transaction. Rows are inserted in the order of the user's `seq`
 event log hands out a user's seqs one transaction at a time), so the worker, taking
 them in id order, makes first attempts in `seq` order.
 
-The cost to a user without webhooks is one indexed read per event.
+The cost to a user without webhooks is one indexed read per event (in the statement
+that inserts the event: `_deliveries_sql`).
 """
 
 import base64
+import json
 import secrets
 import uuid
 
@@ -22,10 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from events.registry import Recorded
+from events.registry import StatementPart
 from integrations.models import Webhook, WebhookDelivery
 from integrations.selectors import webhook_get
 from integrations.targets import url_problem
+from pomodoro.timefmt import isoformat_utc
 
 # The event types a webhook may ask for: every type the event log records
 # (docs/api.md#events), or "*" for all of them.
@@ -58,6 +62,7 @@ WEBHOOK_EVENT_TYPES = frozenset(
     }
 )
 ALL_EVENTS = "*"
+ALL_EVENTS_JSON = json.dumps([ALL_EVENTS])
 TEST_EVENT_TYPE = "webhook.test"
 SECRET_PREFIX = "whsec_"
 
@@ -141,35 +146,44 @@ def webhook_test(*, user, webhook_id: int) -> WebhookDelivery:
     )
 
 
-def webhook_deliveries_on_event(recorded: Recorded) -> None:
-    """The outbox rows of a just-recorded event, in its transaction (events.registry)."""
-    webhook_deliveries_on_events([recorded])
-
-
-def webhook_deliveries_on_events(records: list[Recorded]) -> None:
-    """The outbox rows of events of one type recorded together (events.log.events_record),
-    in one query for the endpoints and one insert, in `seq` order."""
-    event_type = records[0].event.type
-    endpoints = [
-        pk
-        for pk, event_types in Webhook.objects.filter(
-            user_id=records[0].user.pk, active=True
-        ).values_list("pk", "event_types")
-        if ALL_EVENTS in event_types or event_type in event_types
-    ]
-    if not endpoints:
-        return
-    now = timezone.now()
-    WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            webhook_id=pk,
-            message_id=webhook_message_id(),
-            event_seq=recorded.event.seq,
-            type=event_type,
-            payload=recorded.event.as_message(),
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for recorded in records
-        for pk in endpoints
+def _deliveries_sql() -> str:
+    """The outbox rows of an event (or of a batch of one type: events.log.events_record),
+    one per active endpoint of the user that wants its type, written by the statement
+    that inserts the event (a CTE reading `recorded`, the new event rows:
+    events.registry.StatementPart). It runs with every event: as a
+    statement of its own it cost a round trip, and built through the ORM (a filtered
+    read, then bulk_create) a fifth of a pause's CPU (docs/benchmarks.md, "Issue 11:
+    after"). The payload is Event.as_message(), with `at` formatted by Python; the
+    message id is webhook_message_id()'s format, `msg_` and a uuid4's 32 hex digits,
+    made by PostgreSQL (gen_random_uuid() is a version 4 uuid); `event_types @> '["*"]'`
+    is ALL_EVENTS in the list. Rows are inserted in `seq` order, then endpoint order."""
+    deliveries = WebhookDelivery._meta.db_table
+    webhooks = Webhook._meta.db_table
+    return (
+        f"INSERT INTO {deliveries} (webhook_id, message_id, event_seq, type, payload, "
+        "created_at, next_attempt_at, status, attempts, last_error) "
+        "SELECT webhook.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), "
+        "recorded.seq, recorded.type, jsonb_build_object('seq', recorded.seq, "
+        "'type', recorded.type, 'at', %(webhooks_at)s::text, 'data', recorded.data), "
+        "%(webhooks_now)s::timestamptz, %(webhooks_now)s::timestamptz, "
+        f"%(webhooks_pending)s::varchar, 0, '' FROM recorded JOIN {webhooks} AS webhook "
+        "ON webhook.user_id = recorded.user_id AND webhook.active "
+        "AND (webhook.event_types @> %(webhooks_all)s::jsonb "
+        "OR webhook.event_types @> jsonb_build_array(recorded.type)) "
+        "ORDER BY recorded.seq, webhook.id"
     )
+
+
+def _deliveries_params(event) -> dict:
+    return {
+        "webhooks_at": isoformat_utc(event.at),
+        "webhooks_now": timezone.now(),
+        "webhooks_pending": WebhookDelivery.Status.PENDING.value,
+        "webhooks_all": ALL_EVENTS_JSON,
+    }
+
+
+def webhook_deliveries_part() -> StatementPart:
+    """The reaction `integrations.webhooks` (events.registry, in the event's statement):
+    for a user without webhooks, one indexed read that inserts nothing."""
+    return StatementPart(sql=_deliveries_sql(), params=_deliveries_params)

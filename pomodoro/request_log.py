@@ -125,6 +125,9 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            if not access_logger.isEnabledFor(logging.INFO):
+                # LOG_LEVEL above INFO: the line's fields would be computed for nothing.
+                return response
             client = client_address(request)
             access_logger.info(
                 "%s %s %s %s",

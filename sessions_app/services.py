@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import TimerSettings, User
+from accounts.selectors import timer_settings_of
 from events.log import event_record
 from pomodoro.exceptions import (
     ActiveSessionExists,
@@ -169,20 +170,18 @@ def _stop_state(session: Session, at: datetime.datetime) -> str:
     return State.INTERRUPTED
 
 
-def _insert_session(session: Session) -> Session:
-    """Saves a new active session; the partial unique index is the last line of defence.
+def _insert_session(session: Session, *, segment_at: datetime.datetime | None = None) -> Session:
+    """Saves a new active session (and opens its segment at `segment_at`, if given); the
+    partial unique index is the last line of defence.
 
     Losing to a concurrent session that then ended before we could read it is retried
     once; losing twice in a row answers active_session_exists without the session."""
     for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                session.save()
+        if statements.session_insert(session, segment_at=segment_at):
             return session
-        except IntegrityError:
-            active = session_active(user=session.user)
-            if active is not None:
-                raise ActiveSessionExists(extra={"active_session": session_data(active)}) from None
+        active = session_active(user=session.user)
+        if active is not None:
+            raise ActiveSessionExists(extra={"active_session": session_data(active)})
     raise ActiveSessionExists()
 
 
@@ -297,7 +296,7 @@ def session_create(
     locked_user(user.pk)  # serializes this user's claims on new time (see locks.py)
     labels = session_references(user, {"task": task, "project": project, "tags": tags}).values
     now = timezone.now()
-    active = locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
+    active = statements.session_active_lock(user_id=user.pk)
     if active is not None:
         _settle(user, active, now)
         # Read again: the one found may have just completed, and a follower auto-started.
@@ -307,7 +306,7 @@ def session_create(
     if kind == Kind.STOPWATCH:
         planned_seconds = None
     elif planned_seconds is None:
-        planned_seconds = TimerSettings.objects.get(user_id=user.pk).planned_seconds_for(kind)
+        planned_seconds = timer_settings_of(user.pk).planned_seconds_for(kind)
     session = Session(
         user=user,
         kind=kind,
@@ -320,9 +319,7 @@ def session_create(
     )
     if start:
         _open_segment(session, now)
-    _insert_session(session)
-    if start:
-        SessionSegment.objects.create(session=session, user_id=user.pk, started_at=now)
+    _insert_session(session, segment_at=now if start else None)
     _record(user, "session.started" if start else "session.updated", session, now)
     return session
 
@@ -698,7 +695,7 @@ def session_log(
     # And the active session (lock order: user, then session). Resuming a paused session
     # opens a segment without the user's lock; waiting for its row makes that segment
     # visible to the overlap check below, so the entry cannot slip in beside it.
-    active = locked_sessions().filter(user=user, state__in=Session.ACTIVE_STATES).first()
+    active = statements.session_active_lock(user_id=user.pk)
     # A running session past its target ended there: the time after it is free.
     if active is not None:
         _settle(user, active, timezone.now())

@@ -13,18 +13,17 @@ from functools import cache
 
 from django.db import connection
 
+from pomodoro.rows import instance_fetch, select_list
 from sessions_app.models import Session, SessionSegment
 
 _FIELDS = Session._meta.concrete_fields
-_ATTNAMES = [field.attname for field in _FIELDS]
 _quote = connection.ops.quote_name
 
 
 @cache
 def _lock_statement() -> str:
-    columns = ", ".join(_quote(field.column) for field in _FIELDS)
     return (
-        f"SELECT {columns} FROM {_quote(Session._meta.db_table)} "
+        f"SELECT {select_list(Session)} FROM {_quote(Session._meta.db_table)} "
         "WHERE id = %s AND user_id = %s AND deleted_at IS NULL FOR NO KEY UPDATE"
     )
 
@@ -32,10 +31,73 @@ def _lock_statement() -> str:
 def session_lock(*, user_id: int, session_id: int) -> Session | None:
     """The user's live session `session_id`, locked FOR NO KEY UPDATE (sessions_app.locks
     says why that strength); None if there is none."""
+    return instance_fetch(Session, _lock_statement(), [session_id, user_id])
+
+
+@cache
+def _active_lock_statement() -> str:
+    states = ", ".join(f"'{state}'" for state in Session.ACTIVE_STATES)
+    return (
+        f"SELECT {select_list(Session)} FROM {_quote(Session._meta.db_table)} "
+        f"WHERE user_id = %s AND state IN ({states}) AND deleted_at IS NULL "
+        "ORDER BY id LIMIT 1 FOR NO KEY UPDATE"
+    )
+
+
+def session_active_lock(*, user_id: int) -> Session | None:
+    """The user's active (running or paused) session, locked FOR NO KEY UPDATE, as
+    `locks.locked_sessions().filter(user=..., state__in=ACTIVE_STATES).first()` reads
+    it; None if there is none. Every create reads it."""
+    return instance_fetch(Session, _active_lock_statement(), [user_id])
+
+
+_INSERT_FIELDS = [field for field in _FIELDS if not field.primary_key]
+
+
+@cache
+def _insert_statement(open_segment: bool) -> str:
+    columns = ", ".join(_quote(field.column) for field in _INSERT_FIELDS)
+    values = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    states = ", ".join(f"'{state}'" for state in Session.ACTIVE_STATES)
+    # The conflict target is the partial unique index one_active_session_per_user (by
+    # its columns and predicate): any other constraint still raises.
+    insert = (
+        f"INSERT INTO {_quote(Session._meta.db_table)} ({columns}) VALUES ({values}) "
+        f"ON CONFLICT (user_id) WHERE state IN ({states}) AND deleted_at IS NULL DO NOTHING "
+        "RETURNING id, user_id"
+    )
+    if not open_segment:
+        return insert
+    segments = _quote(SessionSegment._meta.db_table)
+    return (
+        f"WITH inserted AS ({insert}), "
+        f"opened AS (INSERT INTO {segments} (session_id, user_id, started_at) "
+        "SELECT id, user_id, %s FROM inserted) "
+        "SELECT id, user_id FROM inserted"
+    )
+
+
+def session_insert(session: Session, *, segment_at: datetime.datetime | None = None) -> bool:
+    """Inserts the new `session` as save() would (auto_now fields and the fields' own
+    conversions) and, with `segment_at`, opens its running segment there in the same
+    statement. False, with nothing written, when the user has an active session already
+    (the unique index one_active_session_per_user): the ON CONFLICT clause says so
+    without an error, so no savepoint is needed around it."""
+    values = [
+        field.get_db_prep_save(field.pre_save(session, True), connection)
+        for field in _INSERT_FIELDS
+    ]
+    if segment_at is not None:
+        values.append(segment_at)
     with connection.cursor() as cursor:
-        cursor.execute(_lock_statement(), [session_id, user_id])
+        cursor.execute(_insert_statement(segment_at is not None), values)
         row = cursor.fetchone()
-    return None if row is None else Session.from_db(connection.alias, _ATTNAMES, row)
+    if row is None:
+        return False
+    session.pk = row[0]
+    session._state.adding = False
+    session._state.db = connection.alias
+    return True
 
 
 SEGMENT_CLOSE = "close"

@@ -33,6 +33,20 @@ def team_ids_of(*, user_id: int) -> list[int]:
         return [team_id for (team_id,) in cursor.fetchall()]
 
 
+def team_ids_read() -> str:
+    """The user's team ids (an array, NULL for none) as an SQL expression over
+    `recorded`, the new event row: the event's statement reads them for
+    member_status_publish (events.registry, `reads`), which then needs no query of its
+    own after the commit."""
+    # Not quoted through connection.ops: this is built at start-up (teams.apps), where a
+    # management command may run with no database; the name needs no quoting.
+    table = Membership._meta.db_table
+    return (
+        f"(SELECT array_agg(team_id ORDER BY team_id) FROM {table} "
+        "WHERE user_id = recorded.user_id)"
+    )
+
+
 @cache
 def _team_ids_of_statement() -> str:
     # Built on first use, not at import: management commands import this with no database.

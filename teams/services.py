@@ -264,15 +264,21 @@ STATUS_EVENT_TYPES = frozenset(
 )
 
 
+MEMBER_STATUS = "teams.member_status"  # the reaction's name in events.registry
+
+
 def member_status_publish(recorded: Recorded) -> None:
     """Tells the user's teams the user's state after a session event: state and remaining
-    time only, no seq, not in the event log. Runs after the commit (events.registry), so
-    the team lookup holds no lock. One query, none when the event does not change what a
-    team sees."""
+    time only, no seq, not in the event log. Runs after the commit (events.registry).
+    The user's teams were read by the event's own statement (`team_ids_read`: no query
+    of its own, no lock taken); without that read, one query here."""
     event_type, session, user = recorded.event.type, recorded.subject, recorded.user
     if event_type == "session.updated" and not session.is_active:
         return  # an edit of an ended session: the member's state did not change
-    team_ids = team_ids_of(user_id=user.pk)
+    if MEMBER_STATUS in recorded.reads:
+        team_ids = recorded.reads[MEMBER_STATUS] or []
+    else:
+        team_ids = team_ids_of(user_id=user.pk)
     if not team_ids:
         return
     if event_type == "session.reset":

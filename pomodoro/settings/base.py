@@ -99,7 +99,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, so static files get the policy too.
-    "csp.middleware.CSPMiddleware",
+    "pomodoro.csp.CSPMiddleware",
     # Above WhiteNoise too: static files answer from it, before any middleware below.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the CSRF check and the session login, which read form bodies.

@@ -193,6 +193,34 @@ def test_goal_week_is_earned_in_the_week_of_the_completion(user):
     )
 
 
+def test_goal_week_is_earned_by_stopwatch_time_once(user):
+    """Stopwatch time counts toward the daily goal (the path that reads the goal and the
+    badge in one statement: analytics.services._goal_week_state)."""
+    set_calendar(user, zone="Europe/Berlin", week_starts_on=0)
+    TimerSettings.objects.filter(user=user).update(daily_goal_minutes=30)
+    monday = at("2026-03-02T09:00", "Europe/Berlin")
+    for n in range(4):
+        start = monday + n * DAY
+        services.session_log(
+            user=user, kind="stopwatch", started_at=start, ended_at=start + 30 * MINUTE
+        )
+    friday = monday + 4 * DAY
+    assert held(user) == {}
+
+    services.session_log(
+        user=user, kind="stopwatch", started_at=friday, ended_at=friday + 30 * MINUTE
+    )
+    saturday = monday + 5 * DAY
+    services.session_log(
+        user=user, kind="stopwatch", started_at=saturday, ended_at=saturday + 30 * MINUTE
+    )
+
+    assert held(user) == {"goal_week": friday + 30 * MINUTE}
+    assert badge_events(user) == [
+        badge_event("goal_week", "Daily goal met 5 days in a week", friday + 30 * MINUTE)
+    ]
+
+
 def test_the_last_session_of_a_full_cycle_earns_perfect_cycle(user):
     set_calendar(user, zone="UTC")
     day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - 2 * DAY

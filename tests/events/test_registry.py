@@ -81,6 +81,32 @@ def test_events_recorded_together_are_numbered_in_order_after_the_others(user):
     stored = Event.objects.filter(user=user).order_by("seq").values_list("pk", "seq", "data")
     assert [(pk, seq) for pk, seq, _ in stored][1:] == [(e.pk, e.seq) for e in events]
     assert [data for _, _, data in stored] == [{}, {"n": 1, "text": "é"}, {"n": 2, "text": "👋"}]
-    # the batch form of the webhook reaction: one outbox row per event, in seq order
+    # the webhook reaction, in the batch's statement: one outbox row per event, in seq order
     deliveries = WebhookDelivery.objects.filter(webhook=hook).order_by("pk")
-    assert [(d.event_seq, d.payload["data"]["n"]) for d in deliveries] == [(2, 1), (3, 2)]
+    assert [(d.event_seq, d.payload) for d in deliveries] == [
+        (e.seq, e.as_message()) for e in events
+    ]
+
+
+def test_a_reaction_runs_only_in_the_phase_its_form_fits():
+    part = registry.StatementPart(sql="SELECT 1", params=lambda event: {})
+    with pytest.raises(TypeError):
+        registry.reaction_register("analytics.badges", event_types=frozenset({"x"}), handler=part)
+    with pytest.raises(TypeError):
+        registry.reaction_register(
+            "integrations.webhooks", event_types=frozenset({"x"}), handler=lambda r: None
+        )
+
+
+@pytest.mark.django_db
+def test_a_reaction_in_the_statement_rolls_back_with_the_event(user):
+    """integrations.webhooks writes its rows in the event's own INSERT statement."""
+    Webhook.objects.create(user=user, url="https://hooks.example.com/", event_types=["*"])
+    with transaction.atomic():
+        kept = event_record(user=user, type="profile.updated", data={"a": 1})
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        event_record(user=user, type="profile.updated", data={})
+        1 / 0  # noqa: B018
+
+    (row,) = WebhookDelivery.objects.all()
+    assert (row.event_seq, row.payload) == (kept.seq, kept.as_message())

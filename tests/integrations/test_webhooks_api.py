@@ -1,6 +1,8 @@
 """The webhook endpoints: CRUD, the secret shown once, the delivery log, the test message,
 and the outbox rows written with each event."""
 
+import re
+
 import pytest
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -224,6 +226,26 @@ def test_an_event_writes_one_row_per_endpoint_that_wants_it(client, user):
     assert row.payload["data"]["project"]["id"] == project["id"]
     assert row.message_id.startswith("msg_")
     assert not WebhookDelivery.objects.filter(webhook_id=tasks_only).exists()
+
+
+@pytest.mark.django_db
+def test_each_endpoint_gets_its_own_row_and_message_id(client, user):
+    """The rows are written by one SQL statement (integrations.services): one per wanting
+    endpoint of this user only, in endpoint order, each with its own id in
+    webhook_message_id()'s format."""
+    first = create(client)["id"]
+    second = create(client, event_types=["task.created", "project.created"])["id"]
+    create(client, event_types=["task.created"])
+    other = UserFactory()
+    Webhook.objects.create(user=other, url=URL, event_types=["*"], secret="whsec_y")
+
+    client.post(f"{API}projects/", {"name": "Thesis"}, format="json")
+
+    rows = list(WebhookDelivery.objects.order_by("id"))
+    assert [row.webhook_id for row in rows] == [first, second]
+    assert all(re.fullmatch(r"msg_[0-9a-f]{32}", row.message_id) for row in rows)
+    assert rows[0].message_id != rows[1].message_id
+    assert rows[0].payload == rows[1].payload == Event.objects.get(user=user).as_message()
 
 
 @pytest.mark.django_db

@@ -3,6 +3,8 @@ timer worker, and after joining a team while connected. Real sockets on the real
 application (see tests.events.socket_helpers.py)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sessions_app import services as session_services
 from sessions_app.models import Session
@@ -106,3 +108,19 @@ async def test_a_socket_follows_teams_joined_and_left_while_open():
         active = await db(Session.objects.get)(user=owner)
         await db(session_services.session_start)(user=owner, session_id=active.pk)
         await assert_quiet(socket_)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_members_teams_are_read_by_the_events_own_statement():
+    """No query of its own after the commit: events.registry `reads`, teams.selectors
+    team_ids_read. (The push itself: the tests above.)"""
+    owner, member = UserFactory.create_batch(2)
+    team_with(owner, member)
+
+    with CaptureQueriesContext(connection) as queries:
+        session_services.session_create(user=member)
+
+    statements = [query["sql"] for query in queries]
+    membership_reads = [sql for sql in statements if "teams_membership" in sql]
+    assert len(membership_reads) == 1
+    assert membership_reads[0].startswith("WITH owner AS")  # the event's insert
