@@ -33,6 +33,8 @@ COLUMNS = (
     "name",
     "description",
     "task_id",
+    "project_id",
+    "tag_ids",
     "planned_seconds",
     "started_at",
     "ended_at",
@@ -82,6 +84,8 @@ def _session_json(row: dict, now: datetime.datetime) -> dict:
         "name": row["name"],
         "description": row["description"],
         "task": row["task_id"],
+        "project": row["project_id"],
+        "tags": row["tag_ids"],
         "planned_seconds": planned,
         "elapsed_seconds": elapsed,
         "remaining_seconds": None if planned is None else max(planned - elapsed, 0),
@@ -140,9 +144,10 @@ class ReferenceCreateView(ReferenceView):
                 cursor.execute(
                     f"INSERT INTO {_table('Session')} (user_id, kind, state, source, name, "
                     "description, planned_seconds, started_at, target_end_at, "
-                    "closed_running_time, running_since, version, created_at, updated_at) "
+                    "closed_running_time, running_since, version, created_at, updated_at, "
+                    "tag_ids) "
                     "VALUES (%s, %s, 'running', 'timer', '', '', %s, %s, %s, interval '0', %s, "
-                    f"1, %s, %s) RETURNING {SELECTED}",
+                    f"1, %s, %s, '{{}}') RETURNING {SELECTED}",
                     [request.user.pk, kind, planned, now, target, now, now, now],
                 )
                 row = dict(zip(COLUMNS, cursor.fetchone(), strict=True))
