@@ -48,7 +48,7 @@ from django.conf import settings  # noqa: E402
 from prometheus_client import REGISTRY  # noqa: E402
 
 from events import publish as events  # noqa: E402
-from sessions_app.models import Event  # noqa: E402
+from events.models import Event  # noqa: E402
 
 # Group ids far above any user's, so that no open socket of a running server hears them.
 GROUP_BASE = 10**12
