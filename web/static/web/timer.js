@@ -181,10 +181,12 @@ export class Timer {
     });
   }
 
-  // A forgotten timer: stopped at a past moment rather than now. Drawn once, so what is
-  // typed survives the redraws that live changes cause; a refusal leaves it open.
+  // A forgotten timer: stopped at a past moment rather than now (stop/ with `at`). Its
+  // names avoid the word "stop", which would make "Stop" ambiguous to a search by name.
+  // Drawn once, so what is typed survives the redraws live changes cause; a refusal
+  // leaves it open.
   stopAtForm() {
-    return h("form", {id: "stop-at", class: "stop-at", "aria-label": "Stop at a past time", hidden: true, onsubmit: (event) => {
+    return h("form", {id: "stop-at", class: "stop-at", "aria-label": "End at a past time", hidden: true, onsubmit: (event) => {
       event.preventDefault();
       const session = this.session;
       const value = event.target.elements.at.value;
@@ -195,8 +197,8 @@ export class Timer {
         return stopped;
       });
     }},
-    field("Stopped at", {name: "at", type: "datetime-local", required: true}),
-    h("button", {type: "submit"}, "Stop at this time"), " ",
+    field("Ended at", {name: "at", type: "datetime-local", required: true}),
+    h("button", {type: "submit"}, "End at this time"), " ",
     h("button", {type: "button", onclick: () => this.openStopAt(false)}, "Cancel"));
   }
 
@@ -265,7 +267,7 @@ export class Timer {
     } else {
       controls = [session.state === "running" ? button("Pause", () => this.command("pause"), true) : button("Resume", () => this.command("start"), true),
         button("Stop", () => this.command("stop")),
-        h("button", {type: "button", "aria-expanded": String(this.stopAtOpen), "aria-controls": "stop-at", onclick: () => this.openStopAt(!this.stopAtOpen)}, "Stop at…"),
+        h("button", {type: "button", "aria-expanded": String(this.stopAtOpen), "aria-controls": "stop-at", onclick: () => this.openStopAt(!this.stopAtOpen)}, "End earlier…"),
         button("Reset", () => this.reset()), button("Skip", () => this.skip())];
     }
     this.stopAt.hidden = !this.stopAtOpen;
