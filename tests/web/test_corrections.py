@@ -217,6 +217,13 @@ def test_the_stopwatch_limit_set_and_cleared_in_settings(web):
     page.reload()
     expect(limit).to_have_value("45")
 
+    # over a day (the API's bound too): the field refuses it with the browser's message,
+    # the limit stays
+    limit.fill("2000")
+    page.get_by_role("button", name="Save timer settings").click()
+    assert limit.evaluate("field => field.validity.rangeOverflow && field.validationMessage !== ''")
+    assert api.get("me/settings/").json()["stopwatch_max_minutes"] == 45
+
     # empty: no limit at all
     limit.fill("")
     page.get_by_role("button", name="Save timer settings").click()
