@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+from django.test.utils import setup_databases, teardown_databases
 from playwright.sync_api import sync_playwright
 
 from tests.events.socket_helpers import free_port, the_test_database_url
@@ -49,7 +51,23 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def web_server(django_db_setup, django_db_blocker):
+def web_database(django_db_setup, django_db_blocker):
+    """The test database, migrated. pytest-django (since 4.11) creates only the databases
+    the collected tests ask for (`db`, `transactional_db`, the django_db marker); these
+    tests reach the database through the server alone and ask for none, so when they run
+    by themselves it is created here, and dropped after."""
+    with django_db_blocker.unblock():
+        created = not connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX)
+        if created:
+            config = setup_databases(verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS})
+    yield
+    if created:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def web_server(web_database, django_db_blocker):
     """Daphne and the timer worker on the test database, the static files collected
     under hashed names as in production. Stopped when the run ends. Skipped, saying
     why, on a machine without Chromium (CI installs it, and fails on a skip)."""

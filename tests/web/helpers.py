@@ -1,5 +1,9 @@
 """What the browser tests share: signing a context in through the app's session
-endpoints, the public API with a token, and the axe check."""
+endpoints, the public API with a token, the history's range, datetime-local values,
+and the axe check."""
+
+import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
@@ -32,6 +36,21 @@ def signed_in(context: BrowserContext, email: str) -> Page:
     expect(page.get_by_role("timer")).to_be_visible()
     expect(page.locator("#connection")).to_have_text("Live")
     return page
+
+
+def local_minute(moment: datetime.datetime, zone: str) -> str:
+    """`moment` as a datetime-local field holds it in `zone` (to the minute)."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def show_history(page: Page, first: datetime.date, last: datetime.date) -> None:
+    """The history screen over the days `first` to `last` (inclusive)."""
+    page.get_by_role("link", name="History").click()
+    filters = page.get_by_role("form", name="Which sessions")
+    filters.get_by_label("Period").select_option("range")
+    filters.get_by_label("From").fill(first.isoformat())
+    filters.get_by_label("To").fill(last.isoformat())
+    filters.get_by_role("button", name="Show").click()
 
 
 class Api:

@@ -5,7 +5,7 @@ import datetime
 
 from playwright.sync_api import expect
 
-from tests.web.helpers import Api, assert_accessible, signed_up
+from tests.web.helpers import Api, assert_accessible, show_history, signed_up
 
 TOGGL = (
     "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
@@ -74,15 +74,10 @@ def test_tags_a_toggl_import_and_reports_over_a_range(web):
         page.get_by_role("img", name="Time per group (the table below has the numbers)")
     ).to_be_visible()
     assert_accessible(page, "reports over a range", axe)
-    page.get_by_role("link", name="History").click()
 
     # search and filters, over the range that holds the upload
+    show_history(page, datetime.date.fromisoformat(day), datetime.date.today())
     filters = page.get_by_role("form", name="Which sessions")
-    expect(filters).to_be_visible()
-    filters.get_by_label("Period").select_option("range")
-    filters.get_by_label("From").fill(day)
-    filters.get_by_label("To").fill(datetime.date.today().isoformat())
-    filters.get_by_role("button", name="Show").click()
     expect(page.locator("#history-total")).to_contain_text("3 sessions")
     filters.get_by_label("Search").fill("draft")
     filters.get_by_role("button", name="Show").click()

@@ -71,6 +71,9 @@ export function clockText(seconds) {
 
 export const KIND_NAMES = {focus: "Focus", short_break: "Short break", long_break: "Long break", stopwatch: "Stopwatch"};
 
+// The states of an active session (at most one a user): running or paused.
+export const ACTIVE = new Set(["running", "paused"]);
+
 export function localDate(date = new Date()) {
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
   return shifted.toISOString().slice(0, 10);

@@ -1,8 +1,8 @@
 // History by day, week, month or any range, searched and filtered: fix a session's
-// name, task and tags, add a past session, delete, change or delete several at once,
+// name, task, tags and times, add a past session, delete, change or delete several at once,
 // upload a CSV, download as CSV.
 import {all, api, request, tagsOrNull} from "./api.js";
-import {KIND_NAMES, checkboxes, checkedValues, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
+import {ACTIVE, KIND_NAMES, checkboxes, checkedValues, duration, field, formValues, h, localDate, localDateTime} from "./dom.js";
 
 export function screen(app) {
   let main = null;
@@ -45,22 +45,42 @@ export function screen(app) {
   const taskOptions = () => [["", "No task"], ...tasks.map((task) => [task.id, task.title])];
   const seconds = (session) => session.elapsed_seconds;
 
+  // Only the times the person changed, at the minute precision of datetime-local: an edit
+  // of the name alone must not replace the session's running spans by one.
+  function changedTimes(session, values) {
+    const changes = {};
+    for (const name of ["started_at", "ended_at"]) {
+      if (values[name] && values[name] !== localDateTime(session[name])) changes[name] = new Date(values[name]).toISOString();
+    }
+    return changes;
+  }
+
   function row(session) {
     const label = session.name || taskTitle(session.task) || KIND_NAMES[session.kind];
     const when = new Date(session.started_at);
     if (editing === session.id) {
+      const ended = !ACTIVE.has(session.state);
       return h("tr", {}, h("td", {colspan: 5}, h("form", {"aria-label": `Edit session ${label}`, onsubmit: (event) => {
         event.preventDefault();
-        const values = formValues(event.target);
-        editing = null;
-        rows.replaceChildren();
+        const form = event.target;
+        const values = formValues(form);
         const changes = {name: values.name, task: values.task ? Number(values.task) : null};
-        if (tags) changes.tags = checkedValues(event.target, "tags");
-        act(() => api.patch(`sessions/${session.id}/`, changes));
+        if (tags) changes.tags = checkedValues(form, "tags");
+        Object.assign(changes, changedTimes(session, values));
+        // A refusal leaves the form open with what was typed; the list behind it is read again.
+        app.act(async () => {
+          await api.patch(`sessions/${session.id}/`, changes);
+          editing = null;
+          rows.replaceChildren();
+          await load();
+        }, load);
       }},
       field("Name", {name: "name", value: session.name, maxlength: 200}),
       field("Task", {tag: "select", name: "task", value: session.task ?? "", options: taskOptions()}),
       tags ? checkboxes("Tags", "tags", tags.map((tag) => [tag.id, tag.name]), session.tags || []) : null,
+      field("Started", {name: "started_at", type: "datetime-local", required: true, value: localDateTime(session.started_at)}),
+      ended ? field("Ended", {name: "ended_at", type: "datetime-local", required: true, value: localDateTime(session.ended_at)})
+        : h("p", {class: "hint"}, "Still active: only its start can move, to an earlier time."),
       h("button", {type: "submit"}, "Save"), " ",
       h("button", {type: "button", onclick: () => { editing = null; rows.replaceChildren(); render(); }}, "Cancel"))));
     }

@@ -61,7 +61,7 @@ export function screen(app) {
             long_break_minutes: Number(values.long_break_minutes), long_break_every: Number(values.long_break_every),
             auto_start_breaks: values.auto_start_breaks, auto_start_focus: values.auto_start_focus,
             daily_goal_minutes: numberOrNull(values.daily_goal_minutes),
-            ...("stopwatch_max_minutes" in values ? {stopwatch_max_minutes: Number(values.stopwatch_max_minutes)} : {}),
+            ...("stopwatch_max_minutes" in values ? {stopwatch_max_minutes: numberOrNull(values.stopwatch_max_minutes)} : {}),
           });
           saved("Timer settings");
         },
@@ -70,8 +70,11 @@ export function screen(app) {
         field("Long break (minutes)", {name: "long_break_minutes", type: "number", min: 1, value: settings.long_break_minutes}),
         field("Long break after this many focus sessions", {name: "long_break_every", type: "number", min: 1, value: settings.long_break_every}),
         field("Daily goal (minutes)", {name: "daily_goal_minutes", type: "number", min: 1, value: settings.daily_goal_minutes ?? ""}),
-        "stopwatch_max_minutes" in settings
-          ? field("Stopwatch limit (minutes)", {name: "stopwatch_max_minutes", type: "number", min: 1, value: settings.stopwatch_max_minutes}) : null,
+        ...("stopwatch_max_minutes" in settings ? [
+          field("Stopwatch limit (minutes)", {name: "stopwatch_max_minutes", type: "number", min: 1, max: 1440,
+            value: settings.stopwatch_max_minutes ?? "", "aria-describedby": "stopwatch-limit-hint"}),
+          h("p", {id: "stopwatch-limit-hint", class: "hint"},
+            "A running stopwatch is stopped there, as a forgotten timer. Leave it empty for no limit.")] : []),
         field("Start breaks by themselves", {name: "auto_start_breaks", type: "checkbox", checked: settings.auto_start_breaks}),
         field("Start focus by itself after a break", {name: "auto_start_focus", type: "checkbox", checked: settings.auto_start_focus}),
         h("button", {type: "submit"}, "Save timer settings"))),

@@ -2,7 +2,7 @@
 // server_time, elapsed_seconds and state, and this device's offset from the server's
 // clock: every device shows the same second, and a sleeping tab does not drift.
 import {all, api, clock, tagsOrNull} from "./api.js";
-import {KIND_NAMES, checkboxes, clockText, duration, field, h} from "./dom.js";
+import {ACTIVE, KIND_NAMES, checkboxes, clockText, duration, field, h, localDateTime} from "./dom.js";
 
 export function elapsedNow(session) {
   if (!session) return 0;
@@ -17,8 +17,6 @@ export function remainingNow(session) {
   return session.kind === "stopwatch" ? null : Math.max(0, session.planned_seconds - elapsedNow(session));
 }
 
-const ACTIVE = new Set(["running", "paused"]);
-
 export class Timer {
   constructor(app) {
     this.app = app;
@@ -31,6 +29,8 @@ export class Timer {
     this.tagIds = [];
     this.today = null;
     this.announced = new Set();
+    this.stopAtOpen = false;
+    this.stopAt = this.stopAtForm();
     this.tick = this.tick.bind(this);
     setInterval(this.tick, 250);
   }
@@ -181,6 +181,36 @@ export class Timer {
     });
   }
 
+  // A forgotten timer: stopped at a past moment rather than now (stop/ with `at`). Its
+  // names avoid the word "stop", which would make "Stop" ambiguous to a search by name.
+  // Drawn once, so what is typed survives the redraws live changes cause; a refusal
+  // leaves it open.
+  stopAtForm() {
+    return h("form", {id: "stop-at", class: "stop-at", "aria-label": "End at a past time", hidden: true, onsubmit: (event) => {
+      event.preventDefault();
+      const session = this.session;
+      const value = event.target.elements.at.value;
+      if (!session || !value) return;
+      this.action(async () => {
+        const stopped = await api.post(`sessions/${session.id}/stop/`, {at: new Date(value).toISOString()});
+        this.stopAtOpen = false;
+        return stopped;
+      });
+    }},
+    field("Ended at", {name: "at", type: "datetime-local", required: true}),
+    h("button", {type: "submit"}, "End at this time"), " ",
+    h("button", {type: "button", onclick: () => this.openStopAt(false)}, "Cancel"));
+  }
+
+  openStopAt(open) {
+    this.stopAtOpen = open;
+    // Now by the server's clock, to the minute (datetime-local's precision).
+    if (open) this.stopAt.elements.at.value = localDateTime(new Date(Date.now() + clock.offsetMs).toISOString());
+    this.render();
+    if (open) this.stopAt.elements.at.focus();
+    else if (this.main) this.main.querySelector("[aria-controls=stop-at]")?.focus();
+  }
+
   reset() {
     const session = this.session;
     if (!session) return undefined;
@@ -226,18 +256,21 @@ export class Timer {
   render() {
     if (!this.main) return;
     const hadFocus = document.activeElement && this.main.contains(document.activeElement) ? document.activeElement.textContent : null;
+    const typing = this.stopAt.contains(document.activeElement) ? document.activeElement : null;
     const session = this.session;
     const kind = session ? session.kind : (this.mode === "stopwatch" ? "stopwatch" : (this.next ? this.next.kind : "focus"));
     const button = (label, onclick, primary) => h("button", {type: "button", class: primary ? "primary" : "", "data-primary": primary || null, onclick}, label);
     let controls;
-    if (!session) controls = [button("Start", () => this.start(), true)];
-    else if (session.state === "running") {
-      controls = [button("Pause", () => this.command("pause"), true), button("Stop", () => this.command("stop")),
-        button("Reset", () => this.reset()), button("Skip", () => this.skip())];
+    if (!session) {
+      controls = [button("Start", () => this.start(), true)];
+      this.stopAtOpen = false;
     } else {
-      controls = [button("Resume", () => this.command("start"), true), button("Stop", () => this.command("stop")),
+      controls = [session.state === "running" ? button("Pause", () => this.command("pause"), true) : button("Resume", () => this.command("start"), true),
+        button("Stop", () => this.command("stop")),
+        h("button", {type: "button", "aria-expanded": String(this.stopAtOpen), "aria-controls": "stop-at", onclick: () => this.openStopAt(!this.stopAtOpen)}, "End earlier…"),
         button("Reset", () => this.reset()), button("Skip", () => this.skip())];
     }
+    this.stopAt.hidden = !this.stopAtOpen;
     this.clockElement = h("div", {class: "clock", role: "timer", "aria-label": "Time", "aria-live": "off"}, "");
     const taskOptions = [["", "No task"], ...this.tasks.map((task) => [task.id, task.title])];
     const goal = this.app.settings && this.app.settings.daily_goal_minutes;
@@ -255,6 +288,7 @@ export class Timer {
       h("p", {class: "state", id: "timer-state"}, session ? (session.state === "running" ? "Running" : "Paused") : "Ready"),
       this.clockElement,
       h("div", {class: "controls"}, controls),
+      session ? this.stopAt : null,
       modes,
       field("Task", {tag: "select", id: "timer-task", value: this.taskId, options: taskOptions, onchange: (event) => this.chooseTask(event.target.value)}),
       this.tags && this.tags.length ? h("div", {class: "timer-tags", onchange: (event) => {
@@ -268,7 +302,8 @@ export class Timer {
       h("p", {class: "hints"}, notifyButton, " ",
         h("button", {type: "button", class: "link", onclick: () => document.getElementById("help").showModal()}, "Keyboard shortcuts"))));
     this.tick();
-    if (hadFocus) {
+    if (typing && this.main.contains(typing)) typing.focus();
+    else if (hadFocus) {
       const again = [...this.main.querySelectorAll("button")].find((element) => element.textContent === hadFocus);
       (again || this.main.querySelector("[data-primary]")).focus();
     }
