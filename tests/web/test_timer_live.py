@@ -138,3 +138,33 @@ def test_skip_reset_task_and_a_step_ending_in_the_background(web):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+def test_a_press_while_the_last_action_awaits_its_answer_runs_after_it(web):
+    """The socket can draw Pause before the answer to Start arrives: a press of it then
+    waits for that answer and runs, rather than being dropped; a double press of Start
+    starts one session."""
+    page = signed_up(web.context(), "queued@example.com")
+    api = Api(web.base, "queued@example.com")
+    held = []
+
+    def hold_the_answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        # sent to the server now (its event reaches the socket), answered later
+        held.append((route, route.fetch()))
+
+    page.route("**/api/v1/sessions/", hold_the_answer)
+    page.get_by_role("button", name="Start").dblclick()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(300)
+    assert api.get("sessions/active/").json()["state"] == "running"  # waiting its turn
+
+    route, response = held[0]
+    route.fulfill(response=response)
+
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    assert api.get("sessions/active/").json()["state"] == "paused"
+    assert len(held) == 1
+    assert len(api.get("sessions/").json()["results"]) == 1

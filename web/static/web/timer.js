@@ -29,6 +29,7 @@ export class Timer {
     this.tagIds = [];
     this.today = null;
     this.announced = new Set();
+    this.lastAction = Promise.resolve();
     this.stopAtOpen = false;
     this.stopAt = this.stopAtForm();
     this.tick = this.tick.bind(this);
@@ -133,22 +134,23 @@ export class Timer {
   }
 
   // Every action: the answer is the truth; a refusal is shown, then the truth re-read.
-  async action(run) {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      await this.app.act(async () => {
-        const session = await run();
-        if (session !== undefined) this.setSession(session, {force: true});
-        this.render();
-      }, () => this.refresh());
-    } finally {
-      this.busy = false;
-    }
+  // One at a time, in the order pressed: a press while the last is still waiting for
+  // its answer (the socket may already have drawn the next state's buttons) runs after
+  // it, never dropped. `run` reads the state when its turn comes.
+  action(run) {
+    const turn = this.lastAction.then(() => this.app.act(async () => {
+      const session = await run();
+      if (session !== undefined) this.setSession(session, {force: true});
+      this.render();
+    }, () => this.refresh()));
+    this.lastAction = turn.catch(() => {});
+    return turn;
   }
 
   start() {
     return this.action(() => {
+      // A second press of Start, its turn come after the first one's answer: done already.
+      if (this.session && ACTIVE.has(this.session.state)) return undefined;
       const body = this.mode === "stopwatch" ? {kind: "stopwatch"} : {kind: this.next ? this.next.kind : "focus"};
       if (this.mode !== "stopwatch" && this.next) body.planned_seconds = this.next.planned_seconds;
       if (this.taskId) body.task = Number(this.taskId);
