@@ -168,3 +168,43 @@ def test_a_press_while_the_last_action_awaits_its_answer_runs_after_it(web):
     assert api.get("sessions/active/").json()["state"] == "paused"
     assert len(held) == 1
     assert len(api.get("sessions/").json()["results"]) == 1
+
+
+def test_keys_pressed_while_an_answer_is_awaited_act_on_the_state_at_their_turn(web):
+    """Stop (s) then Space before Stop's answer: Space starts the next session, as it
+    would pressed a moment later, instead of pausing the stopped one and drawing a
+    refusal. A held key acts once."""
+    page = signed_up(web.context(), "keys@example.com")
+    api = Api(web.base, "keys@example.com")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    first = api.get("sessions/active/").json()
+    held = []
+    # held before it reaches the server: no event tells the page of the stop meanwhile
+    page.route("**/api/v1/sessions/*/stop/", lambda route: held.append(route))
+
+    page.evaluate("document.activeElement.blur()")  # keys on a button are the button's
+    page.keyboard.press("s")
+    page.wait_for_timeout(300)
+    page.keyboard.press(" ")
+    page.wait_for_timeout(300)
+    held[0].continue_()
+
+    # within a few seconds: the stop's answer, then Space's start of the next session
+    for _ in range(50):
+        active = api.get("sessions/active/")
+        if active.status_code == 200 and active.json()["id"] != first["id"]:
+            break
+        page.wait_for_timeout(100)
+    assert active.status_code == 200 and active.json()["id"] != first["id"]
+    expect(page.locator("#timer-state")).to_have_text("Running")
+    assert api.get(f"sessions/{first['id']}/").json()["state"] == "interrupted"
+    expect(page.locator("#notice")).to_be_hidden()
+
+    # Space held down (the second keydown a repeat): paused once, not paused and resumed
+    page.keyboard.down(" ")
+    page.keyboard.down(" ")
+    page.keyboard.up(" ")
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert api.get("sessions/active/").json()["state"] == "paused"

@@ -17,6 +17,10 @@ export function remainingNow(session) {
   return session.kind === "stopwatch" ? null : Math.max(0, session.planned_seconds - elapsedNow(session));
 }
 
+// The states a command applies to; pressed in another (an earlier press changed it),
+// it does nothing rather than draw a refusal.
+const COMMAND_FROM = {pause: new Set(["running"]), start: new Set(["paused"]), stop: ACTIVE};
+
 export class Timer {
   constructor(app) {
     this.app = app;
@@ -147,34 +151,53 @@ export class Timer {
     return turn;
   }
 
-  start() {
+  // An action on the active session as it is when the action's turn comes (an earlier
+  // press may have ended or replaced it), if it is then in one of `states`; else nothing.
+  onActive(run, states = ACTIVE) {
     return this.action(() => {
-      // A second press of Start, its turn come after the first one's answer: done already.
-      if (this.session && ACTIVE.has(this.session.state)) return undefined;
-      const body = this.mode === "stopwatch" ? {kind: "stopwatch"} : {kind: this.next ? this.next.kind : "focus"};
-      if (this.mode !== "stopwatch" && this.next) body.planned_seconds = this.next.planned_seconds;
-      if (this.taskId) body.task = Number(this.taskId);
-      if (this.tags && this.tagIds.length) body.tags = this.tagIds;
-      return api.post("sessions/", body);
+      const session = this.session;
+      if (!session || !states.has(session.state)) return undefined;
+      return run(session);
     });
+  }
+
+  get active() {
+    return Boolean(this.session && ACTIVE.has(this.session.state));
+  }
+
+  // A second press of Start, its turn come after the first one's answer: done already.
+  start() {
+    return this.action(() => (this.active ? undefined : this.create()));
+  }
+
+  // Space: pause, resume or start, whichever the state calls for at the action's turn.
+  toggle() {
+    return this.action(() => {
+      if (!this.active) return this.create();
+      const session = this.session;
+      return api.post(`sessions/${session.id}/${session.state === "running" ? "pause" : "start"}/`);
+    });
+  }
+
+  create() {
+    const body = this.mode === "stopwatch" ? {kind: "stopwatch"} : {kind: this.next ? this.next.kind : "focus"};
+    if (this.mode !== "stopwatch" && this.next) body.planned_seconds = this.next.planned_seconds;
+    if (this.taskId) body.task = Number(this.taskId);
+    if (this.tags && this.tagIds.length) body.tags = this.tagIds;
+    return api.post("sessions/", body);
   }
 
   async chooseTags(ids) {
     this.tagIds = ids;
-    const session = this.session;
-    if (session) await this.action(() => api.patch(`sessions/${session.id}/`, {tags: ids}));
+    await this.onActive((session) => api.patch(`sessions/${session.id}/`, {tags: ids}));
   }
 
   command(name) {
-    const session = this.session;
-    if (!session) return undefined;
-    return this.action(() => api.post(`sessions/${session.id}/${name}/`));
+    return this.onActive((session) => api.post(`sessions/${session.id}/${name}/`), COMMAND_FROM[name]);
   }
 
   skip() {
-    const session = this.session;
-    if (!session) return undefined;
-    return this.action(async () => {
+    return this.onActive(async (session) => {
       const next = await api.get("sessions/next/");
       await api.post(`sessions/${session.id}/stop/`);
       const body = {kind: next.kind, planned_seconds: next.planned_seconds};
@@ -190,10 +213,9 @@ export class Timer {
   stopAtForm() {
     return h("form", {id: "stop-at", class: "stop-at", "aria-label": "End at a past time", hidden: true, onsubmit: (event) => {
       event.preventDefault();
-      const session = this.session;
       const value = event.target.elements.at.value;
-      if (!session || !value) return;
-      this.action(async () => {
+      if (!value) return;
+      this.onActive(async (session) => {
         const stopped = await api.post(`sessions/${session.id}/stop/`, {at: new Date(value).toISOString()});
         this.stopAtOpen = false;
         return stopped;
@@ -214,26 +236,21 @@ export class Timer {
   }
 
   reset() {
-    const session = this.session;
-    if (!session) return undefined;
-    return this.action(() => api.post(`sessions/${session.id}/reset/`));
+    return this.onActive((session) => api.post(`sessions/${session.id}/reset/`));
   }
 
   async chooseTask(value) {
     this.taskId = value;
-    const session = this.session;
-    if (session) {
-      await this.action(() => api.patch(`sessions/${session.id}/`, {task: value ? Number(value) : null}));
-    }
+    await this.onActive((session) => api.patch(`sessions/${session.id}/`, {task: value ? Number(value) : null}));
   }
 
   shortcut(event) {
-    if (event.key === " ") {
-      event.preventDefault();
-      if (!this.session) this.start();
-      else this.command(this.session.state === "running" ? "pause" : "start");
-    } else if (event.key === "s" && this.session) this.command("stop");
-    else if (event.key === "n" && this.session) this.skip();
+    if (event.key === " ") event.preventDefault();
+    // A held key repeats: one action per press, not one per repeat.
+    if (event.repeat) return;
+    if (event.key === " ") this.toggle();
+    else if (event.key === "s") this.command("stop");
+    else if (event.key === "n") this.skip();
   }
 
   async enter(main) {
