@@ -59,6 +59,16 @@ def _next_seqs(count: str) -> str:
     )
 
 
+def _statement_parts(event: Event) -> tuple[tuple[str, ...], dict]:
+    """The SQL of the reactions that run in the statement inserting `event` (unsaved)
+    (events.registry.Phase.IN_STATEMENT), and their parameters."""
+    parts = [reaction.handler for reaction in registry.statement_parts_for(event.type)]
+    params: dict = {}
+    for part in parts:
+        params.update(part.params(event))
+    return tuple(part.sql for part in parts), params
+
+
 def _reaction_ctes(parts: tuple[str, ...]) -> str:
     return "".join(f", reaction_{n} AS ({sql})" for n, sql in enumerate(parts))
 
@@ -89,11 +99,10 @@ def event_record(
         "at": event.at,
         "data": data_field.get_db_prep_value(data, connection),
     }
-    parts = tuple(reaction.handler for reaction in registry.statement_parts_for(type))
-    for part in parts:
-        params.update(part.params(event))
+    parts, part_params = _statement_parts(event)
+    params.update(part_params)
     readers = registry.readers_for(type)
-    key = (tuple(part.sql for part in parts), tuple(reaction.reads for reaction in readers))
+    key = (parts, tuple(reaction.reads for reaction in readers))
     statement = _statements.get(key)
     if statement is None:
         statement = _statements.setdefault(key, _record_statement(*key))
@@ -149,12 +158,11 @@ def events_record(
         "at": at,
         "data": [json.dumps(data, cls=encoder) for data, _ in items],
     }
-    parts = tuple(reaction.handler for reaction in registry.statement_parts_for(type))
-    for part in parts:
-        # The parameters of a part depend only on the type and moment, which all share.
-        params.update(part.params(Event(user_id=user.pk, type=type, at=at, data={})))
+    # The parameters of a part depend only on the type and moment, which all share.
+    parts, part_params = _statement_parts(Event(user_id=user.pk, type=type, at=at, data={}))
+    params.update(part_params)
     with connection.cursor() as cursor:
-        cursor.execute(_record_many_statement(tuple(part.sql for part in parts)), params)
+        cursor.execute(_record_many_statement(parts), params)
         ids = dict((seq, pk) for pk, seq in cursor.fetchall())
     first = min(ids)
     events = []

@@ -156,13 +156,8 @@ def reactions_run(recorded: Recorded) -> None:
     exception rolls the change back with them), those after commit once it commits.
     (Those of the statement ran with the event's insert.)"""
     for reaction in reactions_for(recorded.event.type):
-        if reaction.phase is Phase.IN_STATEMENT:
-            continue
-        if reaction.phase is Phase.IN_TRANSACTION:
-            reaction.handler(recorded)
-        else:
-            call = partial(reaction.handler, recorded)
-            transaction.on_commit(partial(_after_commit, reaction, recorded.event.type, call))
+        if reaction.phase is not Phase.IN_STATEMENT:
+            _run_in_phase(reaction, recorded.event.type, partial(reaction.handler, recorded))
 
 
 def reactions_run_batch(records: list[Recorded]) -> None:
@@ -180,10 +175,16 @@ def reactions_run_batch(records: list[Recorded]) -> None:
         else:
             run = [partial(reaction.batch_handler, records)]
         for call in run:
-            if reaction.phase is Phase.IN_TRANSACTION:
-                call()
-            else:
-                transaction.on_commit(partial(_after_commit, reaction, event_type, call))
+            _run_in_phase(reaction, event_type, call)
+
+
+def _run_in_phase(reaction: Reaction, event_type: str, call: Callable[[], None]) -> None:
+    """Runs `call` now (in the transaction: an exception rolls the change back) or once
+    the transaction commits, as the reaction's phase says."""
+    if reaction.phase is Phase.IN_TRANSACTION:
+        call()
+    else:
+        transaction.on_commit(partial(_after_commit, reaction, event_type, call))
 
 
 def _after_commit(reaction: Reaction, event_type: str, call: Callable[[], None]) -> None:

@@ -100,10 +100,7 @@ def _stopwatch_max(session: Session) -> datetime.timedelta | None:
     `stopwatch_max_minutes`), None for no limit or a timed kind (read only for a stopwatch)."""
     if session.kind != Kind.STOPWATCH:
         return None
-    minutes = TimerSettings.objects.values_list("stopwatch_max_minutes", flat=True).get(
-        user_id=session.user_id
-    )
-    return None if minutes is None else datetime.timedelta(minutes=minutes)
+    return timer_settings_of(session.user_id).stopwatch_max_running_time
 
 
 def _target_end_at(

@@ -35,11 +35,18 @@ def session_lock(*, user_id: int, session_id: int) -> Session | None:
 
 
 @cache
-def _active_lock_statement() -> str:
+def _live_and_active() -> str:
+    """The predicate of the unique index one_active_session_per_user (sessions_app.models):
+    a session that is running or paused and not deleted."""
     states = ", ".join(f"'{state}'" for state in Session.ACTIVE_STATES)
+    return f"state IN ({states}) AND deleted_at IS NULL"
+
+
+@cache
+def _active_lock_statement() -> str:
     return (
         f"SELECT {select_list(Session)} FROM {_quote(Session._meta.db_table)} "
-        f"WHERE user_id = %s AND state IN ({states}) AND deleted_at IS NULL "
+        f"WHERE user_id = %s AND {_live_and_active()} "
         "ORDER BY id LIMIT 1 FOR NO KEY UPDATE"
     )
 
@@ -58,12 +65,11 @@ _INSERT_FIELDS = [field for field in _FIELDS if not field.primary_key]
 def _insert_statement(open_segment: bool) -> str:
     columns = ", ".join(_quote(field.column) for field in _INSERT_FIELDS)
     values = ", ".join(["%s"] * len(_INSERT_FIELDS))
-    states = ", ".join(f"'{state}'" for state in Session.ACTIVE_STATES)
     # The conflict target is the partial unique index one_active_session_per_user (by
     # its columns and predicate): any other constraint still raises.
     insert = (
         f"INSERT INTO {_quote(Session._meta.db_table)} ({columns}) VALUES ({values}) "
-        f"ON CONFLICT (user_id) WHERE state IN ({states}) AND deleted_at IS NULL DO NOTHING "
+        f"ON CONFLICT (user_id) WHERE {_live_and_active()} DO NOTHING "
         "RETURNING id, user_id"
     )
     if not open_segment:
